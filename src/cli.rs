@@ -1,0 +1,575 @@
+//! The command-line grammar: postmulti's getopt string `+ae:g:i:jG:I:lpRvx`,
+//! reproduced byte for byte, and the post-parse usage checks, turned into a
+//! typed [`Invocation`].
+//!
+//! clap's derive API cannot express getopt's quirks (options stop at the
+//! first operand, `-R` toggles, option arguments may start with `-`, the
+//! counting rules of `-a/-g/-i` and of repeated modes), so the grammar is
+//! built on clap's lexer, `clap_lex`, which gives getopt-style clusters.
+//! Long options do not exist in postmulti; ours are extensions only.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+/// Which instances an invocation is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// No `-a`, `-g` or `-i`: iterators treat it as all instances.
+    Unspecified,
+    All,
+    Group(Vec<u8>),
+    /// A name, a name without its `postfix-` prefix, a config directory, or
+    /// `-` for the primary instance.
+    Name(Vec<u8>),
+}
+
+/// A new name or group given with `-I` / `-G`; `-` (stored as empty) clears.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assignment {
+    pub name: Option<Vec<u8>>,
+    pub group: Option<Vec<u8>>,
+}
+
+/// The life-cycle actions of `-e`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    Init,
+    Create {
+        assignment: Assignment,
+        settings: Vec<Vec<u8>>,
+    },
+    Import {
+        assignment: Assignment,
+        settings: Vec<Vec<u8>>,
+    },
+    Destroy,
+    Deport,
+    Enable,
+    Disable,
+    Assign(Assignment),
+}
+
+impl Edit {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Edit::Init => "init",
+            Edit::Create { .. } => "create",
+            Edit::Import { .. } => "import",
+            Edit::Destroy => "destroy",
+            Edit::Deport => "deport",
+            Edit::Enable => "enable",
+            Edit::Disable => "disable",
+            Edit::Assign(_) => "assign",
+        }
+    }
+}
+
+/// What to do, with only the options that mode accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// `-l`, optionally `-j` (JSON lines) and `-R`.
+    List { json: bool, reverse: bool },
+    /// `-p command...`: run `postfix command...` per instance.
+    Postfix { command: Vec<OsString> },
+    /// `-x command...`: run a command per instance; `-R` allowed.
+    Command {
+        command: Vec<OsString>,
+        reverse: bool,
+    },
+    /// `-e action`.
+    Edit(Edit),
+}
+
+/// A complete, validated command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// Number of `-v` options; any makes children see `MAIL_VERBOSE=`.
+    pub verbosity: u32,
+    pub selection: Selection,
+    pub mode: Mode,
+}
+
+/// The outcome of parsing: either work for postmulti, or one of our long
+/// option extensions, which need no configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Run(Invocation),
+    Help,
+    Version,
+}
+
+/// Why a command line was refused, in the words of the real postmulti.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsageError {
+    /// glibc getopt's own complaint (printed as is), followed by the usage
+    /// text as a fatal error.
+    Getopt(Vec<u8>),
+    /// A fatal error with this text.
+    Fatal(Vec<u8>),
+}
+
+const EDIT_ACTIONS: [&str; 8] = [
+    "create", "import", "destroy", "deport", "enable", "disable", "assign", "init",
+];
+
+/// The mode options as getopt sees them, before the usage checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RawMode {
+    List,
+    Postfix,
+    Command,
+    Edit(&'static str),
+}
+
+/// The usage text of the real postmulti (one line, no space after `Usage:`).
+pub fn usage_text(prog: &[u8]) -> Vec<u8> {
+    let p = String::from_utf8_lossy(prog);
+    format!(
+        "Usage:{p} -l [-v] [-a] [-g group] [-i instance] | \
+         {p} -p [-v] [-a] [-g group] [-i instance] command... | \
+         {p} -x [-v] [-a] [-i name] [-g group] command... | \
+         {p} -e action [-v] [-a] [-i name] [-g group] [-I name] [-G group] [param=value ...]"
+    )
+    .into_bytes()
+}
+
+fn fatal(text: impl Into<String>) -> UsageError {
+    UsageError::Fatal(text.into().into_bytes())
+}
+
+fn getopt_error(prog: &[u8], what: &str, opt: &[u8]) -> UsageError {
+    let mut line = prog.to_vec();
+    line.extend_from_slice(b": ");
+    line.extend_from_slice(what.as_bytes());
+    line.extend_from_slice(b" -- '");
+    line.extend_from_slice(opt);
+    line.extend_from_slice(b"'\n");
+    UsageError::Getopt(line)
+}
+
+/// Parses `args` (without argv[0]) exactly as postmulti's getopt loop and
+/// post-parse checks do; `prog` is the program name used in getopt messages.
+pub fn parse(prog: &[u8], args: &[OsString]) -> Result<Parsed, UsageError> {
+    let raw = clap_lex::RawArgs::new(args.iter());
+    let mut cursor = raw.cursor();
+
+    let mut select_count = 0u32;
+    let mut selection = Selection::Unspecified;
+    let mut mode_count = 0u32;
+    let mut mode: Option<RawMode> = None;
+    let mut assignment = Assignment::default();
+    let mut reverse = false;
+    let mut json = false;
+    let mut verbosity = 0u32;
+
+    while let Some(arg) = raw.peek(&cursor) {
+        if arg.is_escape() {
+            raw.next(&mut cursor);
+            break;
+        }
+        if let Some((name, _value)) = arg.to_long() {
+            match name {
+                Ok("help") => return Ok(Parsed::Help),
+                Ok("version") => return Ok(Parsed::Version),
+                // Plain getopt reads `--name` as a cluster that starts
+                // with the option character '-', which it does not know.
+                _ => return Err(getopt_error(prog, "invalid option", b"-")),
+            }
+        }
+        let Some(mut shorts) = arg.to_short() else {
+            break; // the first operand ends option parsing (leading '+')
+        };
+        raw.next(&mut cursor);
+        while let Some(flag) = shorts.next_flag() {
+            let flag = match flag {
+                Ok(c) => c,
+                Err(rest) => {
+                    let byte = rest.as_bytes()[..1].to_vec();
+                    return Err(getopt_error(prog, "invalid option", &byte));
+                }
+            };
+            let takes_value = matches!(flag, 'e' | 'g' | 'i' | 'G' | 'I');
+            let value: Option<Vec<u8>> = if takes_value {
+                match shorts.next_value_os() {
+                    Some(v) => Some(v.as_bytes().to_vec()),
+                    None => match raw.next_os(&mut cursor) {
+                        Some(v) => Some(v.as_bytes().to_vec()),
+                        None => {
+                            let mut buf = [0u8; 4];
+                            return Err(getopt_error(
+                                prog,
+                                "option requires an argument",
+                                flag.encode_utf8(&mut buf).as_bytes(),
+                            ));
+                        }
+                    },
+                }
+            } else {
+                None
+            };
+            let mut set_mode = |new: RawMode| {
+                if mode != Some(new) {
+                    mode_count += 1;
+                }
+                mode = Some(new);
+            };
+            match (flag, value) {
+                ('a', _) => {
+                    if selection != Selection::All {
+                        select_count += 1;
+                    }
+                    selection = Selection::All;
+                }
+                ('e', Some(action)) => {
+                    let Some(&known) = EDIT_ACTIONS.iter().find(|a| a.as_bytes() == action) else {
+                        let mut text = b"Invalid '-e' edit action '".to_vec();
+                        text.extend_from_slice(&action);
+                        text.extend_from_slice(
+                            b"'. Specify 'create', 'destroy', 'import', 'deport', \
+                              'enable', 'disable', 'assign' or 'init'",
+                        );
+                        return Err(UsageError::Fatal(text));
+                    };
+                    set_mode(RawMode::Edit(known));
+                }
+                ('g', Some(group)) => {
+                    select_count += 1;
+                    selection = Selection::Group(group);
+                }
+                ('i', Some(name)) => {
+                    select_count += 1;
+                    selection = Selection::Name(name);
+                }
+                ('j', _) => json = true,
+                ('G', Some(group)) => {
+                    if assignment.group.is_some() {
+                        return Err(fatal("Specify at most one '-G' option"));
+                    }
+                    assignment.group = Some(dash_clears(group));
+                }
+                ('I', Some(name)) => {
+                    if assignment.name.is_some() {
+                        return Err(fatal("Specify at most one '-I' option"));
+                    }
+                    assignment.name = Some(dash_clears(name));
+                }
+                ('l', _) => set_mode(RawMode::List),
+                ('p', _) => set_mode(RawMode::Postfix),
+                ('R', _) => reverse = !reverse,
+                ('v', _) => verbosity += 1,
+                ('x', _) => set_mode(RawMode::Command),
+                _ => {
+                    let mut buf = [0u8; 4];
+                    return Err(getopt_error(
+                        prog,
+                        "invalid option",
+                        flag.encode_utf8(&mut buf).as_bytes(),
+                    ));
+                }
+            }
+        }
+    }
+    let operands: Vec<OsString> = raw
+        .remaining(&mut cursor)
+        .map(OsStr::to_os_string)
+        .collect();
+
+    if select_count > 1 {
+        return Err(fatal("Specity no more than one of '-a', '-g', '-i'"));
+    }
+    let mode = match (mode_count, mode) {
+        (1, Some(mode)) => mode,
+        _ => return Err(fatal("Specify exactly one of '-e', '-l', '-p', '-x'")),
+    };
+    if mode == RawMode::List && !operands.is_empty() {
+        return Err(fatal("Command not allowed with '-l'"));
+    }
+    if matches!(mode, RawMode::Postfix | RawMode::Command) && operands.is_empty() {
+        return Err(fatal("Command required with '-p' or '-x' option"));
+    }
+    if matches!(mode, RawMode::Postfix | RawMode::Edit(_)) && reverse {
+        return Err(fatal("The '-p' and '-e' options preclude the use of '-R'"));
+    }
+    let assigns = assignment.name.is_some() || assignment.group.is_some();
+    match mode {
+        RawMode::Edit("create" | "import" | "assign") => {}
+        RawMode::Edit(action) if assigns => {
+            return Err(fatal(format!(
+                "Cannot assign instance name or group with '-e {action}'"
+            )));
+        }
+        _ if assigns => {
+            return Err(fatal(
+                "Cannot assign instance name or group without '-e assign'",
+            ));
+        }
+        _ => {}
+    }
+    if mode == RawMode::Edit("assign") && !assigns {
+        return Err(fatal("Specify new instance name or group with '-e assign'"));
+    }
+    if let RawMode::Edit(action) = mode
+        && action != "create"
+        && action != "import"
+        && !operands.is_empty()
+    {
+        return Err(fatal(format!(
+            "Parameter overrides not valid with '-e {action}'"
+        )));
+    }
+    if json && mode != RawMode::List {
+        return Err(fatal("JSON output available only with '-l'"));
+    }
+
+    let settings = || {
+        operands
+            .iter()
+            .map(|o| o.clone().into_vec())
+            .collect::<Vec<_>>()
+    };
+    let mode = match mode {
+        RawMode::List => Mode::List { json, reverse },
+        RawMode::Postfix => Mode::Postfix { command: operands },
+        RawMode::Command => Mode::Command {
+            command: operands,
+            reverse,
+        },
+        RawMode::Edit(action) => Mode::Edit(match action {
+            "init" => Edit::Init,
+            "create" => Edit::Create {
+                assignment,
+                settings: settings(),
+            },
+            "import" => Edit::Import {
+                assignment,
+                settings: settings(),
+            },
+            "destroy" => Edit::Destroy,
+            "deport" => Edit::Deport,
+            "enable" => Edit::Enable,
+            "disable" => Edit::Disable,
+            _ => Edit::Assign(assignment),
+        }),
+    };
+    Ok(Parsed::Run(Invocation {
+        verbosity,
+        selection,
+        mode,
+    }))
+}
+
+fn dash_clears(value: Vec<u8>) -> Vec<u8> {
+    if value == b"-" { Vec::new() } else { value }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Parsed, UsageError> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        parse(b"postmulti", &args)
+    }
+
+    fn invocation(args: &[&str]) -> Invocation {
+        match run(args) {
+            Ok(Parsed::Run(inv)) => inv,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    fn fatal_text(args: &[&str]) -> String {
+        match run(args) {
+            Err(UsageError::Fatal(t)) => String::from_utf8(t).unwrap(),
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    fn os(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn no_options_needs_a_mode() {
+        assert_eq!(
+            fatal_text(&[]),
+            "Specify exactly one of '-e', '-l', '-p', '-x'"
+        );
+    }
+
+    #[test]
+    fn options_stop_at_the_first_operand() {
+        let inv = invocation(&["-x", "postconf", "-e", "a=b"]);
+        assert_eq!(
+            inv.mode,
+            Mode::Command {
+                command: os(&["postconf", "-e", "a=b"]),
+                reverse: false
+            }
+        );
+        let inv = invocation(&["-p", "start", "-i", "foo"]);
+        assert_eq!(inv.selection, Selection::Unspecified);
+    }
+
+    #[test]
+    fn double_dash_is_consumed() {
+        let inv = invocation(&["-p", "--", "-start"]);
+        assert_eq!(
+            inv.mode,
+            Mode::Postfix {
+                command: os(&["-start"])
+            }
+        );
+    }
+
+    #[test]
+    fn lone_dash_is_an_operand() {
+        assert_eq!(fatal_text(&["-l", "-"]), "Command not allowed with '-l'");
+    }
+
+    #[test]
+    fn clusters_and_attached_arguments() {
+        let inv = invocation(&["-aRl"]);
+        assert_eq!(
+            inv.mode,
+            Mode::List {
+                json: false,
+                reverse: true
+            }
+        );
+        assert_eq!(inv.selection, Selection::All);
+        let inv = invocation(&["-lipostfix-a"]);
+        assert_eq!(inv.selection, Selection::Name(b"postfix-a".to_vec()));
+        let inv = invocation(&["-ecreate", "-I", "-", "-G", "-"]);
+        assert_eq!(
+            inv.mode,
+            Mode::Edit(Edit::Create {
+                assignment: Assignment {
+                    name: Some(vec![]),
+                    group: Some(vec![])
+                },
+                settings: vec![]
+            })
+        );
+    }
+
+    #[test]
+    fn option_arguments_may_start_with_a_dash() {
+        let inv = invocation(&["-l", "-i", "-"]);
+        assert_eq!(inv.selection, Selection::Name(b"-".to_vec()));
+        let inv = invocation(&["-l", "-i", "-x"]);
+        assert_eq!(inv.selection, Selection::Name(b"-x".to_vec()));
+    }
+
+    #[test]
+    fn reverse_toggles() {
+        let inv = invocation(&["-R", "-R", "-p", "status"]);
+        assert!(matches!(inv.mode, Mode::Postfix { .. }));
+        assert_eq!(
+            fatal_text(&["-R", "-p", "status"]),
+            "The '-p' and '-e' options preclude the use of '-R'"
+        );
+    }
+
+    #[test]
+    fn selection_counting() {
+        assert!(run(&["-a", "-a", "-l"]).is_ok());
+        let text = "Specity no more than one of '-a', '-g', '-i'";
+        assert_eq!(fatal_text(&["-a", "-i", "x", "-a", "-l"]), text);
+        assert_eq!(fatal_text(&["-g", "a", "-g", "b", "-l"]), text);
+        assert_eq!(fatal_text(&["-i", "a", "-i", "a", "-l"]), text);
+    }
+
+    #[test]
+    fn mode_counting() {
+        assert!(run(&["-l", "-l"]).is_ok());
+        let text = "Specify exactly one of '-e', '-l', '-p', '-x'";
+        assert_eq!(fatal_text(&["-l", "-x", "-l"]), text);
+        assert_eq!(fatal_text(&["-e", "create", "-e", "import"]), text);
+        assert!(run(&["-e", "init", "-e", "init"]).is_ok());
+    }
+
+    #[test]
+    fn getopt_messages() {
+        assert_eq!(
+            run(&["-z"]),
+            Err(UsageError::Getopt(
+                b"postmulti: invalid option -- 'z'\n".to_vec()
+            ))
+        );
+        assert_eq!(
+            run(&["-l", "-e"]),
+            Err(UsageError::Getopt(
+                b"postmulti: option requires an argument -- 'e'\n".to_vec()
+            ))
+        );
+        assert_eq!(
+            run(&["--bogus"]),
+            Err(UsageError::Getopt(
+                b"postmulti: invalid option -- '-'\n".to_vec()
+            ))
+        );
+    }
+
+    #[test]
+    fn errors_in_the_loop_come_in_command_line_order() {
+        assert!(matches!(
+            run(&["-z", "-e", "bogus"]),
+            Err(UsageError::Getopt(_))
+        ));
+        assert!(fatal_text(&["-e", "bogus", "-z"]).starts_with("Invalid '-e' edit action 'bogus'"));
+        assert_eq!(
+            fatal_text(&["-I", "a", "-I", "b"]),
+            "Specify at most one '-I' option"
+        );
+    }
+
+    #[test]
+    fn assignment_checks() {
+        assert_eq!(
+            fatal_text(&["-I", "x", "-p", "start"]),
+            "Cannot assign instance name or group without '-e assign'"
+        );
+        assert_eq!(
+            fatal_text(&["-G", "x", "-e", "destroy"]),
+            "Cannot assign instance name or group with '-e destroy'"
+        );
+        assert_eq!(
+            fatal_text(&["-e", "assign", "-i", "x"]),
+            "Specify new instance name or group with '-e assign'"
+        );
+        assert_eq!(
+            fatal_text(&["-e", "init", "foo=bar"]),
+            "Parameter overrides not valid with '-e init'"
+        );
+    }
+
+    #[test]
+    fn json_is_checked_last() {
+        assert_eq!(
+            fatal_text(&["-j"]),
+            "Specify exactly one of '-e', '-l', '-p', '-x'"
+        );
+        assert_eq!(
+            fatal_text(&["-j", "-e", "init", "foo=bar"]),
+            "Parameter overrides not valid with '-e init'"
+        );
+        assert_eq!(
+            fatal_text(&["-j", "-p", "status"]),
+            "JSON output available only with '-l'"
+        );
+        assert_eq!(
+            invocation(&["-j", "-l", "-j"]).mode,
+            Mode::List {
+                json: true,
+                reverse: false
+            }
+        );
+    }
+
+    #[test]
+    fn long_options_are_extensions() {
+        assert_eq!(run(&["--help"]), Ok(Parsed::Help));
+        assert_eq!(run(&["-l", "--version"]), Ok(Parsed::Version));
+    }
+}

@@ -1,0 +1,86 @@
+//! Built-in defaults of the parameters postmulti evaluates: what
+//! `postconf -d` prints for them.  The installation-dependent ones were
+//! recorded at build time from the Postfix installed beside us (see
+//! build.rs); the others are the same in every Postfix 3.11.
+
+/// The compiled-in configuration directory; `MAIL_CONFIG` may only repeat it.
+pub const CONFIG_DIRECTORY: &[u8] = b"/etc/postfix";
+
+/// Installation-dependent defaults, as recorded by build.rs.
+const INSTALL: [(&str, &str); 14] = [
+    (
+        "command_directory",
+        env!("POSTMULTI_DEFAULT_COMMAND_DIRECTORY"),
+    ),
+    (
+        "daemon_directory",
+        env!("POSTMULTI_DEFAULT_DAEMON_DIRECTORY"),
+    ),
+    ("meta_directory", env!("POSTMULTI_DEFAULT_META_DIRECTORY")),
+    ("shlib_directory", env!("POSTMULTI_DEFAULT_SHLIB_DIRECTORY")),
+    ("queue_directory", env!("POSTMULTI_DEFAULT_QUEUE_DIRECTORY")),
+    ("data_directory", env!("POSTMULTI_DEFAULT_DATA_DIRECTORY")),
+    ("mail_owner", env!("POSTMULTI_DEFAULT_MAIL_OWNER")),
+    ("setgid_group", env!("POSTMULTI_DEFAULT_SETGID_GROUP")),
+    ("sendmail_path", env!("POSTMULTI_DEFAULT_SENDMAIL_PATH")),
+    ("mailq_path", env!("POSTMULTI_DEFAULT_MAILQ_PATH")),
+    ("newaliases_path", env!("POSTMULTI_DEFAULT_NEWALIASES_PATH")),
+    ("html_directory", env!("POSTMULTI_DEFAULT_HTML_DIRECTORY")),
+    (
+        "manpage_directory",
+        env!("POSTMULTI_DEFAULT_MANPAGE_DIRECTORY"),
+    ),
+    (
+        "readme_directory",
+        env!("POSTMULTI_DEFAULT_README_DIRECTORY"),
+    ),
+];
+
+/// Defaults that do not depend on how Postfix was built.
+const FIXED: [(&str, &str); 17] = [
+    (
+        "syslog_name",
+        "${multi_instance_name?{$multi_instance_name}:{postfix}}",
+    ),
+    ("syslog_facility", "mail"),
+    (
+        "import_environment",
+        "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C \
+         POSTLOG_SERVICE POSTLOG_HOSTNAME XDG_RUNTIME_DIR",
+    ),
+    ("postmulti_start_commands", "start"),
+    ("postmulti_stop_commands", "stop abort drain quick-stop"),
+    ("postmulti_control_commands", "reload flush"),
+    ("multi_instance_directories", ""),
+    ("multi_instance_wrapper", ""),
+    ("multi_instance_name", ""),
+    ("multi_instance_group", ""),
+    ("multi_instance_enable", "no"),
+    ("alternate_config_directories", ""),
+    ("maillog_file", ""),
+    ("compatibility_level", "0"),
+    ("mail_name", "Postfix"),
+    ("sample_directory", "/etc/postfix"),
+    ("authorized_submit_users", "static:anyone"),
+];
+
+/// The default of `name`, if we know it.
+pub fn default_value(name: &[u8]) -> Option<&'static [u8]> {
+    INSTALL
+        .iter()
+        .chain(FIXED.iter())
+        .find(|(n, _)| n.as_bytes() == name)
+        .map(|(_, v)| v.as_bytes())
+}
+
+/// Whether SMTPUTF8 is on by default at this compatibility level (its
+/// default is `${{$compatibility_level} <level {1} ? {no} : {yes}}`).
+pub fn smtputf8_default(compatibility_level: &[u8]) -> bool {
+    let major = compatibility_level
+        .split(|&b| b == b'.')
+        .next()
+        .and_then(|m| std::str::from_utf8(m).ok())
+        .and_then(|m| m.parse::<u64>().ok())
+        .unwrap_or(0);
+    major >= 1
+}

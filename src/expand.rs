@@ -1,0 +1,484 @@
+//! `$name` expansion of main.cf values with Postfix's semantics: `$$`,
+//! `$name`, `${name}`, `$(name)`, `${name?text}`, `${name:text}`, the
+//! `{text}` operand forms with `?:`, relational `${{a} == {b} ? {t} : {f}}`,
+//! the named functions of 3.11, and the same syntax errors, warnings and
+//! nesting limit as `mac_parse()` / `mac_expand()`.
+
+/// Where expanded names get their values.
+pub trait Lookup {
+    /// The raw (unexpanded) value of `name`, or `None` if it is undefined.
+    fn lookup(&mut self, name: &[u8]) -> Option<Vec<u8>>;
+}
+
+impl<F: FnMut(&[u8]) -> Option<Vec<u8>>> Lookup for F {
+    fn lookup(&mut self, name: &[u8]) -> Option<Vec<u8>> {
+        self(name)
+    }
+}
+
+/// The result of an expansion that failed: the warnings Postfix prints
+/// before it gives up (`truncated macro reference: "..."` and the like).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandError {
+    pub warnings: Vec<Vec<u8>>,
+}
+
+/// A successful expansion, with the names that were referenced but
+/// undefined (postconf warns about those).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expanded {
+    pub value: Vec<u8>,
+    pub undefined: Vec<Vec<u8>>,
+}
+
+const NESTING_LIMIT: usize = 100;
+const WHITESPACE: &[u8] = b" \t\r\n";
+
+struct Context<'a, L: Lookup> {
+    lookup: &'a mut L,
+    recursive: bool,
+    level: usize,
+    warnings: Vec<Vec<u8>>,
+    undefined: Vec<Vec<u8>>,
+}
+
+/// Expands `pattern`; with `recursive`, values of referenced names are
+/// expanded in turn (as the mail_conf library and `postconf -x` do).
+pub fn expand<L: Lookup>(
+    pattern: &[u8],
+    lookup: &mut L,
+    recursive: bool,
+) -> Result<Expanded, ExpandError> {
+    let mut ctx = Context {
+        lookup,
+        recursive,
+        level: 0,
+        warnings: Vec::new(),
+        undefined: Vec::new(),
+    };
+    let mut out = Vec::new();
+    match ctx.parse(pattern, &mut out) {
+        Ok(()) => Ok(Expanded {
+            value: out,
+            undefined: ctx.undefined,
+        }),
+        Err(()) => Err(ExpandError {
+            warnings: ctx.warnings,
+        }),
+    }
+}
+
+type Step = Result<(), ()>;
+
+fn quoted(prefix: &str, text: &[u8]) -> Vec<u8> {
+    let mut msg = prefix.as_bytes().to_vec();
+    msg.push(b'"');
+    msg.extend_from_slice(text);
+    msg.push(b'"');
+    msg
+}
+
+/// `%.20s`: at most 20 bytes.
+fn at_most_20(text: &[u8]) -> &[u8] {
+    &text[..text.len().min(20)]
+}
+
+fn skip_whitespace(text: &[u8]) -> usize {
+    text.iter().take_while(|b| WHITESPACE.contains(b)).count()
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+impl<L: Lookup> Context<'_, L> {
+    fn error(&mut self, msg: Vec<u8>) -> Step {
+        self.warnings.push(msg);
+        Err(())
+    }
+
+    /// Splits `value` into literal text and `$` references (mac_parse()).
+    fn parse(&mut self, value: &[u8], out: &mut Vec<u8>) -> Step {
+        let mut literal = Vec::new();
+        let mut i = 0;
+        while i < value.len() {
+            if value[i] != b'$' {
+                literal.push(value[i]);
+                i += 1;
+                continue;
+            }
+            if value.get(i + 1) == Some(&b'$') {
+                literal.push(b'$');
+                i += 2;
+                continue;
+            }
+            if !literal.is_empty() {
+                out.extend_from_slice(&literal);
+                literal.clear();
+            }
+            i += 1;
+            let name: &[u8];
+            match value.get(i) {
+                Some(&open @ (b'{' | b'(')) => {
+                    let close = if open == b'{' { b'}' } else { b')' };
+                    let start = i + 1;
+                    let mut depth = 1;
+                    let mut end = start;
+                    loop {
+                        let Some(&b) = value.get(end) else {
+                            return self.error(quoted("truncated macro reference: ", value));
+                        };
+                        if b == open {
+                            depth += 1;
+                        } else if b == close {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        end += 1;
+                    }
+                    name = &value[start..end];
+                    i = end + 1;
+                }
+                _ => {
+                    let len = value[i..].iter().take_while(|&&b| is_name_byte(b)).count();
+                    name = &value[i..i + len];
+                    i += len;
+                }
+            }
+            if name.is_empty() {
+                return self.error(quoted("empty macro name: ", value));
+            }
+            self.reference(name, out)?;
+        }
+        out.extend_from_slice(&literal);
+        Ok(())
+    }
+
+    /// Extracts a `{...}` operand starting at `text[0] == '{'`; returns the
+    /// payload and the rest after trailing whitespace.
+    fn curly<'t>(&mut self, text: &'t [u8], strip: bool) -> Result<(&'t [u8], &'t [u8]), ()> {
+        let mut start = 1;
+        if strip {
+            start += skip_whitespace(&text[1..]);
+        }
+        let mut depth = 1;
+        let mut end = start;
+        loop {
+            match text.get(end) {
+                None => {
+                    self.warnings
+                        .push(quoted("unbalanced {} in attribute expression: ", text));
+                    return Err(());
+                }
+                Some(b'{') => depth += 1,
+                Some(b'}') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            end += 1;
+        }
+        let mut payload = &text[start..end];
+        if strip {
+            while let Some((last, rest)) = payload.split_last() {
+                if !last.is_ascii_whitespace() {
+                    break;
+                }
+                payload = rest;
+            }
+        }
+        let rest = &text[end + 1..];
+        Ok((payload, &rest[skip_whitespace(rest)..]))
+    }
+
+    /// Expands one reference: the text between `${` and `}` or after `$`.
+    fn reference(&mut self, expr: &[u8], out: &mut Vec<u8>) -> Step {
+        self.level += 1;
+        if self.level > NESTING_LIMIT + 1 {
+            return self.error(quoted("unreasonable macro call nesting: ", expr));
+        }
+        let lead = skip_whitespace(expr);
+        let (value, op, rest): (Option<Vec<u8>>, u8, &[u8]);
+        if expr.get(lead) == Some(&b'{') {
+            let (truth, after) = self.relational(&expr[lead..])?;
+            value = Some(if truth { b"true".to_vec() } else { Vec::new() });
+            match after.first() {
+                None => (op, rest) = (0, after),
+                Some(&c @ (b'?' | b':')) => (op, rest) = (c, &after[1..]),
+                Some(_) => {
+                    let mut msg = b"\"?\" or \":\" expected at: \"...}>>>".to_vec();
+                    msg.extend_from_slice(at_most_20(after));
+                    msg.push(b'"');
+                    return self.error(msg);
+                }
+            }
+        } else {
+            let start = lead;
+            let mut pos = start;
+            loop {
+                let ws = skip_whitespace(&expr[pos..]);
+                match expr.get(pos + ws) {
+                    None => {
+                        (op, rest) = (0, &expr[expr.len()..]);
+                        break;
+                    }
+                    Some(&c @ (b'?' | b':')) => {
+                        (op, rest) = (c, &expr[pos + ws + 1..]);
+                        break;
+                    }
+                    Some(b'{') => {
+                        return self.function(&expr[start..pos], &expr[pos + ws..], out);
+                    }
+                    _ => {}
+                }
+                if !is_name_byte(expr[pos]) {
+                    let mut msg = b"attribute name syntax error at: \"...".to_vec();
+                    msg.extend_from_slice(&expr[..pos]);
+                    msg.extend_from_slice(b">>>");
+                    msg.extend_from_slice(at_most_20(&expr[pos..]));
+                    msg.push(b'"');
+                    return self.error(msg);
+                }
+                pos += 1;
+            }
+            let name = &expr[start..pos];
+            value = self.lookup.lookup(name);
+            if value.is_none() {
+                self.undefined.push(name.to_vec());
+            }
+        }
+        let non_empty = value.as_ref().is_some_and(|v| !v.is_empty());
+        let mut rest = rest;
+        if op == b'?' {
+            let if_true;
+            if rest.get(skip_whitespace(rest)) == Some(&b'{') {
+                let (payload, after) = self.curly(&rest[skip_whitespace(rest)..], false)?;
+                (if_true, rest) = (payload, after);
+            } else {
+                (if_true, rest) = (rest, &rest[rest.len()..]);
+            }
+            if non_empty {
+                self.parse(if_true, out)?;
+            }
+            if !rest.is_empty() {
+                if rest[0] != b':' {
+                    let mut msg = b"\":\" expected at: \"...".to_vec();
+                    msg.extend_from_slice(if_true);
+                    msg.extend_from_slice(b"}>>>");
+                    msg.extend_from_slice(at_most_20(rest));
+                    msg.push(b'"');
+                    return self.error(msg);
+                }
+                rest = &rest[1..];
+                self.otherwise(rest, non_empty, out)?;
+            }
+        } else if op == b':' {
+            self.otherwise(rest, non_empty, out)?;
+        } else if let Some(v) = value.filter(|v| !v.is_empty()) {
+            if self.recursive {
+                self.parse(&v, out)?;
+            } else {
+                out.extend_from_slice(&v);
+            }
+        }
+        self.level -= 1;
+        Ok(())
+    }
+
+    /// The `:text` part: expanded when the tested value is empty.
+    fn otherwise(&mut self, rest: &[u8], non_empty: bool, out: &mut Vec<u8>) -> Step {
+        let (if_false, after);
+        if rest.get(skip_whitespace(rest)) == Some(&b'{') {
+            (if_false, after) = self.curly(&rest[skip_whitespace(rest)..], false)?;
+        } else {
+            (if_false, after) = (rest, &rest[rest.len()..]);
+        }
+        if !non_empty {
+            self.parse(if_false, out)?;
+        }
+        if !after.is_empty() {
+            let mut msg = b"unexpected input at: \"...".to_vec();
+            msg.extend_from_slice(if_false);
+            msg.extend_from_slice(b"}>>>");
+            msg.extend_from_slice(at_most_20(after));
+            msg.push(b'"');
+            return self.error(msg);
+        }
+        Ok(())
+    }
+
+    /// `{left} OP {right}`; returns the truth value and the text after it.
+    fn relational<'t>(&mut self, text: &'t [u8]) -> Result<(bool, &'t [u8]), ()> {
+        let (left, after) = self.curly(text, false)?;
+        let op_len = after
+            .iter()
+            .take_while(|b| b"<>!=?+-*/~&|%".contains(b))
+            .count();
+        let op = &after[..op_len];
+        if !matches!(op, b"==" | b"!=" | b"<" | b"<=" | b">=" | b">") {
+            let mut msg =
+                b"\"==\" or \"!=\" or \"<\" or \"<=\" or \">=\" or \">\" expected at: \"..."
+                    .to_vec();
+            msg.extend_from_slice(left);
+            msg.extend_from_slice(b"}>>>");
+            msg.extend_from_slice(at_most_20(after));
+            msg.push(b'"');
+            self.warnings.push(msg);
+            return Err(());
+        }
+        let after_op = &after[op_len..];
+        let ws = skip_whitespace(after_op);
+        if after_op.get(ws) != Some(&b'{') {
+            let mut msg = b"\"{expression}\" expected at: \"...{".to_vec();
+            msg.extend_from_slice(left);
+            msg.extend_from_slice(b"} ");
+            msg.extend_from_slice(op);
+            msg.extend_from_slice(b">>>");
+            msg.extend_from_slice(at_most_20(after_op));
+            msg.push(b'"');
+            self.warnings.push(msg);
+            return Err(());
+        }
+        let (right, rest) = self.curly(&after_op[ws..], false)?;
+        let mut l = Vec::new();
+        let mut r = Vec::new();
+        self.parse(left, &mut l)?;
+        self.parse(right, &mut r)?;
+        let ordering = if is_number(&l) && is_number(&r) {
+            match (parse_long(&l), parse_long(&r)) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                _ => l.cmp(&r),
+            }
+        } else {
+            l.cmp(&r)
+        };
+        use std::cmp::Ordering::*;
+        let truth = match op {
+            b"==" => ordering == Equal,
+            b"!=" => ordering != Equal,
+            b"<" => ordering == Less,
+            b"<=" => ordering != Greater,
+            b">=" => ordering != Less,
+            _ => ordering == Greater,
+        };
+        Ok((truth, rest))
+    }
+
+    /// `${name{text}}`: the named functions of Postfix 3.11.
+    fn function(&mut self, name: &[u8], text: &[u8], out: &mut Vec<u8>) -> Step {
+        let (arg, after) = self.curly(text, true)?;
+        if !after.is_empty() {
+            let mut msg = b"unexpected input at: \"...".to_vec();
+            msg.extend_from_slice(arg);
+            msg.extend_from_slice(b"}>>>");
+            msg.extend_from_slice(at_most_20(after));
+            msg.push(b'"');
+            return self.error(msg);
+        }
+        if name != b"domain_to_ascii" && name != b"domain_to_utf8" {
+            let mut msg = b"unknown function \"".to_vec();
+            msg.extend_from_slice(name);
+            msg.extend_from_slice(b"\" at\"...>>>");
+            msg.extend_from_slice(name);
+            msg.push(b'{');
+            msg.extend_from_slice(arg);
+            msg.extend_from_slice(b"}\"");
+            return self.error(msg);
+        }
+        let mut value = Vec::new();
+        self.parse(arg, &mut value)?;
+        // Both conversions are the identity on ASCII domain names; anything
+        // else needs IDNA tables we do not carry, so refuse rather than guess.
+        if !value.is_ascii() {
+            return self.error(quoted("cannot convert domain name: ", &value));
+        }
+        out.extend_from_slice(&value.to_ascii_lowercase());
+        self.level -= 1;
+        Ok(())
+    }
+}
+
+fn is_number(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(u8::is_ascii_digit)
+}
+
+fn parse_long(s: &[u8]) -> Option<i64> {
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(table: &[(&str, &str)], pattern: &str) -> Result<String, Vec<String>> {
+        let map: HashMap<Vec<u8>, Vec<u8>> = table
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect();
+        let mut lookup = |name: &[u8]| map.get(name).cloned();
+        match expand(pattern.as_bytes(), &mut lookup, true) {
+            Ok(e) => Ok(String::from_utf8(e.value).unwrap()),
+            Err(e) => Err(e
+                .warnings
+                .into_iter()
+                .map(|w| String::from_utf8(w).unwrap())
+                .collect()),
+        }
+    }
+
+    #[test]
+    fn plain_references() {
+        let t = [("a", "x"), ("b", "$a-y"), ("empty", "")];
+        assert_eq!(with(&t, "$a ${a} $(a) $b"), Ok("x x x x-y".into()));
+        assert_eq!(with(&t, "$$a"), Ok("$a".into()));
+        assert_eq!(with(&t, "$undefined."), Ok(".".into()));
+        assert_eq!(with(&t, "${config_directory}-b"), Ok("-b".into()));
+    }
+
+    #[test]
+    fn conditionals() {
+        let t = [("a", "x"), ("empty", "")];
+        assert_eq!(with(&t, "${a?yes}"), Ok("yes".into()));
+        assert_eq!(with(&t, "${empty?yes}"), Ok("".into()));
+        assert_eq!(with(&t, "${empty:no}"), Ok("no".into()));
+        assert_eq!(with(&t, "${a:no}"), Ok("".into()));
+        assert_eq!(with(&t, "${a?{$a}:{postfix}}"), Ok("x".into()));
+        assert_eq!(with(&t, "${nope?{$a}:{postfix}}"), Ok("postfix".into()));
+        assert_eq!(with(&t, "${a ? {t} : {f}}"), Ok("t".into()));
+        assert_eq!(with(&t, "${a??foo:{b}ar}"), Ok("?foo:{b}ar".into()));
+    }
+
+    #[test]
+    fn relational() {
+        let t = [("level", "3.11")];
+        assert_eq!(with(&t, "${{10} < {9} ? {a} : {b}}"), Ok("b".into()));
+        assert_eq!(with(&t, "${{$level} == {3.11}?{y}:{n}}"), Ok("y".into()));
+        assert_eq!(with(&t, "${{a} == {a}}"), Ok("true".into()));
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            with(&[], "${foo"),
+            Err(vec!["truncated macro reference: \"${foo\"".into()])
+        );
+        assert_eq!(
+            with(&[], "abc$"),
+            Err(vec!["empty macro name: \"abc$\"".into()])
+        );
+        assert_eq!(
+            with(&[], "${a-b}"),
+            Err(vec!["attribute name syntax error at: \"...a>>>-b\"".into()])
+        );
+        assert_eq!(
+            with(&[("a", "$a")], "$a"),
+            Err(vec!["unreasonable macro call nesting: \"a\"".into()])
+        );
+    }
+}

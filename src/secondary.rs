@@ -1,0 +1,212 @@
+//! Reading a secondary instance's main.cf in-process, with the semantics of
+//! `postconf -xc <dir> queue_directory data_directory multi_instance_name
+//! multi_instance_group multi_instance_enable`.
+//!
+//! postconf also reports, on stderr, every main.cf parameter it does not
+//! know, deprecated parameters, references to undefined parameters, a
+//! missing master.cf and syntax problems.  Rather than imitate each of those
+//! messages, [`read_in_process`] answers only for files that would make
+//! postconf print nothing at all, and returns `None` for anything else, so
+//! that the caller runs the real postconf and its diagnostics are exact.
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use crate::defaults;
+use crate::expand;
+use crate::instances::SecondaryValues;
+use crate::maincf::{self, MainCf};
+use crate::msg;
+
+/// The parameters postmulti asks postconf for, in its order.
+pub const PARAMETERS: [&str; 5] = [
+    "queue_directory",
+    "data_directory",
+    "multi_instance_name",
+    "multi_instance_group",
+    "multi_instance_enable",
+];
+
+/// Parameter names Postfix 3.11 knows without any master.cf service, minus
+/// the deprecated and read-only ones postconf warns about.
+fn known_parameters() -> &'static HashSet<&'static [u8]> {
+    static KNOWN: OnceLock<HashSet<&'static [u8]>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        include_str!("data/parameters-3.11.txt")
+            .lines()
+            .map(str::as_bytes)
+            .collect()
+    })
+}
+
+/// The five values, or `None` where only postconf itself can answer
+/// exactly (including every case in which postconf prints anything).
+pub fn read_in_process(dir: &[u8]) -> Option<SecondaryValues> {
+    let main_cf = PathBuf::from(OsStr::from_bytes(&msg!(dir, b"/main.cf")));
+    let master_cf = PathBuf::from(OsStr::from_bytes(&msg!(dir, b"/master.cf")));
+    let content = std::fs::read(&main_cf).ok()?;
+    let master = std::fs::read(&master_cf).ok()?;
+    if !master_cf_is_plain(&master) {
+        return None;
+    }
+    let mut clean = true;
+    let seed: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
+    let cf = MainCf::parse(&content, &main_cf, &seed, &mut |_| clean = false).ok()?;
+    if !clean
+        || !cf
+            .names()
+            .all(|n| n == b"config_directory" || known_parameters().contains(n))
+    {
+        return None;
+    }
+    let eval = |name: &str| -> Option<Vec<u8>> {
+        let raw = cf
+            .get(name.as_bytes())
+            .or_else(|| defaults::default_value(name.as_bytes()))?;
+        let mut lookup = |n: &[u8]| {
+            cf.get(n)
+                .or_else(|| defaults::default_value(n))
+                .map(<[u8]>::to_vec)
+        };
+        let expanded = expand::expand(raw, &mut lookup, true).ok()?;
+        // A reference to a name that is neither set nor known to us could be
+        // a default we do not carry, or an "undefined parameter" warning.
+        if !expanded.undefined.is_empty() {
+            return None;
+        }
+        Some(collapse_whitespace(&expanded.value))
+    };
+    Some(SecondaryValues {
+        queue_directory: eval(PARAMETERS[0])?,
+        data_directory: eval(PARAMETERS[1])?,
+        multi_instance_name: eval(PARAMETERS[2])?,
+        multi_instance_group: eval(PARAMETERS[3])?,
+        multi_instance_enable: eval(PARAMETERS[4])?,
+    })
+}
+
+/// postconf prints values with every run of space, tab, CR and LF turned
+/// into one space, and none at either end.
+fn collapse_whitespace(value: &[u8]) -> Vec<u8> {
+    value
+        .split(|b| b" \t\r\n".contains(b))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(&b' ')
+}
+
+/// Whether postconf would read this master.cf without a word: every entry
+/// has the eight fields with ordinary values and nothing in `{}`.
+fn master_cf_is_plain(content: &[u8]) -> bool {
+    let mut clean = true;
+    let lines = maincf::logical_lines(content, b"master.cf", &mut |_| clean = false);
+    clean
+        && !content.contains(&b'{')
+        && lines.iter().all(|line| {
+            let fields: Vec<&[u8]> = line
+                .text
+                .split(|&b| maincf::is_space(b))
+                .filter(|f| !f.is_empty())
+                .collect();
+            fields.len() >= 8
+                && matches!(
+                    fields[1],
+                    b"inet" | b"unix" | b"unix-dgram" | b"fifo" | b"pass"
+                )
+                && fields[2..5]
+                    .iter()
+                    .all(|f| matches!(*f, b"y" | b"n" | b"-"))
+                && is_count(fields[5], true)
+                && is_count(fields[6], false)
+        })
+}
+
+/// `-` or a number (the wakeup field may end in `?`).
+fn is_count(field: &[u8], may_end_in_question_mark: bool) -> bool {
+    let digits = match field.strip_suffix(b"?") {
+        Some(d) if may_end_in_question_mark => d,
+        _ => field,
+    };
+    field == b"-" || (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn instance(main_cf: &str, master_cf: Option<&str>) -> (tempfile::TempDir, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("main.cf"), main_cf).unwrap();
+        if let Some(m) = master_cf {
+            fs::write(dir.path().join("master.cf"), m).unwrap();
+        }
+        let path = dir.path().as_os_str().as_bytes().to_vec();
+        (dir, path)
+    }
+
+    const MASTER: &str = "smtp      inet  n       -       y       -       -       smtpd\n\
+                          pickup    unix  n       -       y       60      1       pickup\n";
+
+    #[test]
+    fn plain_instance_is_read_in_process() {
+        let (_d, dir) = instance(
+            "queue_directory = /var/spool/postfix-a\ndata_directory = /var/lib/postfix-a\n\
+             multi_instance_name = postfix-a\nmulti_instance_group   =  mta  \n\
+             multi_instance_enable = yes\nmaster_service_disable = inet\n",
+            Some(MASTER),
+        );
+        let v = read_in_process(&dir).unwrap();
+        assert_eq!(v.queue_directory, b"/var/spool/postfix-a");
+        assert_eq!(v.multi_instance_group, b"mta");
+        assert_eq!(v.multi_instance_enable, b"yes");
+    }
+
+    #[test]
+    fn defaults_and_references_are_expanded() {
+        let (_d, dir) = instance(
+            "queue_directory = $config_directory/q\nmulti_instance_group = ${multi_instance_name}-grp\n\
+             multi_instance_name = postfix-a\n",
+            Some(MASTER),
+        );
+        let v = read_in_process(&dir).unwrap();
+        let mut q = dir.clone();
+        q.extend_from_slice(b"/q");
+        assert_eq!(v.queue_directory, q);
+        assert_eq!(
+            v.data_directory,
+            defaults::default_value(b"data_directory").unwrap()
+        );
+        assert_eq!(v.multi_instance_group, b"postfix-a-grp");
+        assert_eq!(v.multi_instance_enable, b"no");
+    }
+
+    #[test]
+    fn anything_postconf_would_mention_goes_to_postconf() {
+        let cases: [(&str, Option<&str>); 7] = [
+            ("queue_directory = /q\n", None),
+            ("unknown_thing = 1\n", Some(MASTER)),
+            ("smtpd_use_tls = yes\n", Some(MASTER)),
+            ("multi_instance_name = $undefined\n", Some(MASTER)),
+            (" x = 1\nqueue_directory = /q\n", Some(MASTER)),
+            ("queue_directory = /q\nqueue_directory = /r\n", Some(MASTER)),
+            (
+                "queue_directory = /q\n",
+                Some("smtp inet n - y - - smtpd -o {a = b}\n"),
+            ),
+        ];
+        for (main_cf, master_cf) in cases {
+            let (_d, dir) = instance(main_cf, master_cf);
+            assert_eq!(read_in_process(&dir), None, "{main_cf:?}");
+        }
+    }
+
+    #[test]
+    fn whitespace_is_collapsed() {
+        assert_eq!(collapse_whitespace(b" a \t b\r\n c "), b"a b c");
+        assert_eq!(collapse_whitespace(b"a\x0bb"), b"a\x0bb");
+    }
+}
