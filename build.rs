@@ -30,7 +30,10 @@ fn main() {
     let postconf =
         std::env::var("POSTMULTI_POSTCONF").unwrap_or_else(|_| "/usr/sbin/postconf".into());
     println!("cargo:rerun-if-env-changed=POSTMULTI_POSTCONF");
-    println!("cargo:rerun-if-changed={postconf}");
+    // The directory, so that installing Postfix after a build is noticed.
+    if let Some(dir) = std::path::Path::new(&postconf).parent() {
+        println!("cargo:rerun-if-changed={}", dir.display());
+    }
     let names: Vec<&str> = INSTALL_PARAMETERS.iter().map(|(n, _)| *n).collect();
     let installed = Command::new(&postconf)
         .arg("-d")

@@ -3,6 +3,12 @@
 //! recorded at build time from the Postfix installed beside us (see
 //! build.rs); the others are the same in every Postfix 3.11.
 
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use crate::maincf;
+
 /// The compiled-in configuration directory; `MAIL_CONFIG` may only repeat it.
 pub const CONFIG_DIRECTORY: &[u8] = b"/etc/postfix";
 
@@ -64,8 +70,49 @@ const FIXED: [(&str, &str); 17] = [
     ("authorized_submit_users", "static:anyone"),
 ];
 
+/// Installation defaults reported at run time by the installed postconf,
+/// which take precedence over the recorded ones once adopted.
+static INSTALLED: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
+
+/// Asks `postconf -d` for the installation defaults and uses its answers
+/// from now on.  Life-cycle actions do this: they hand the directories to
+/// Postfix's own scripts, so they must agree with the Postfix installed
+/// now, even if it differs from the one this binary was built beside.
+pub fn adopt_installed(postconf: &Path) {
+    let names: Vec<&str> = INSTALL.iter().map(|(n, _)| *n).collect();
+    let Ok(output) = Command::new(postconf)
+        .arg("-d")
+        .args(&names)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+    else {
+        return;
+    };
+    if !output.status.success() {
+        return;
+    }
+    let values = output
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter_map(|line| {
+            let (name, value) = maincf::split_name_value(line).ok()?;
+            let name = std::str::from_utf8(name).ok()?;
+            names
+                .contains(&name)
+                .then(|| (name.to_string(), value.to_vec()))
+        })
+        .collect();
+    let _ = INSTALLED.set(values);
+}
+
 /// The default of `name`, if we know it.
 pub fn default_value(name: &[u8]) -> Option<&'static [u8]> {
+    if let Some(installed) = INSTALLED.get()
+        && let Some((_, value)) = installed.iter().find(|(n, _)| n.as_bytes() == name)
+    {
+        return Some(value);
+    }
     INSTALL
         .iter()
         .chain(FIXED.iter())

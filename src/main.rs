@@ -77,6 +77,17 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
     }
 
     let config = config::Config::load()?;
+    if let Ok(Parsed::Run(cli::Invocation {
+        mode: Mode::Edit(_),
+        ..
+    })) = &parsed
+    {
+        let command_directory = config.eval("command_directory")?;
+        defaults::adopt_installed(std::path::Path::new(std::ffi::OsStr::from_bytes(&msg!(
+            command_directory,
+            b"/postconf"
+        ))));
+    }
     let settings = config::Settings::evaluate(&config)?;
     export_logging_environment(&config, &settings);
     if let Some(dir) = std::env::var_os("MAIL_CONFIG")

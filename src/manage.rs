@@ -9,6 +9,7 @@
 
 use std::ffi::{CString, OsStr};
 use std::io::IsTerminal;
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -87,10 +88,8 @@ pub fn run(
         }
     };
     let env = helper_environment(config, settings, &target, &instances, exports)?;
-    if matches!(edit, Edit::Destroy)
-        && script_would_proceed_with_destroy(config, settings, &target, &env)
-    {
-        refuse_destroy_of_queued_mail(settings, &target)?;
+    if matches!(edit, Edit::Destroy) && script_would_proceed_with_destroy(config, &target) {
+        refuse_destroy_of_queued_mail(settings, &target, &env)?;
     }
     exec_script(settings, edit.name(), &env)
 }
@@ -419,12 +418,7 @@ fn exec_script(settings: &Settings, action: &str, env: &Environment) -> Result<u
 /// Whether postmulti-script's own refusals of `destroy` (not initialised,
 /// no main.cf, still running) would all pass, so that the queue check of
 /// spec D1 comes after them, as it must.
-fn script_would_proceed_with_destroy(
-    config: &Config,
-    settings: &Settings,
-    target: &Instance,
-    env: &Environment,
-) -> bool {
+fn script_would_proceed_with_destroy(config: &Config, target: &Instance) -> bool {
     let wrapper = config.eval("multi_instance_wrapper").unwrap_or_default();
     let enable = config.eval("multi_instance_enable").unwrap_or_default();
     if wrapper.is_empty() || enable != b"yes" || target.config_dir.is_empty() {
@@ -433,27 +427,29 @@ fn script_would_proceed_with_destroy(
     if !instances::is_regular_file(&config::main_cf_path(&target.config_dir)) {
         return false;
     }
-    let running = Command::new(settings.command_path("postfix"))
-        .arg("-c")
-        .arg(OsStr::from_bytes(&target.config_dir))
-        .arg("status")
-        .env_clear()
-        .envs(
-            env.0
-                .iter()
-                .map(|(n, v)| (OsStr::from_bytes(n), OsStr::from_bytes(v))),
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    !running
+    !master_is_running(&target.queue_dir)
+}
+
+/// Whether a master process holds the lock on `<queue_dir>/pid/master.pid`,
+/// the test `postfix status` makes (through `master -t`), without the
+/// log line postfix-script would write.
+fn master_is_running(queue_dir: &[u8]) -> bool {
+    let pid_file = Path::new(OsStr::from_bytes(queue_dir)).join("pid/master.pid");
+    let Ok(file) = std::fs::File::open(pid_file) else {
+        return false;
+    };
+    // SAFETY: flock on a descriptor we own; the lock goes with the file.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    locked != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
 }
 
 /// Spec D1: refuse to destroy an instance whose queue holds a message,
 /// in the voice of postmulti-script (which logs through postlog).
-fn refuse_destroy_of_queued_mail(settings: &Settings, target: &Instance) -> Result<()> {
+fn refuse_destroy_of_queued_mail(
+    settings: &Settings,
+    target: &Instance,
+    env: &Environment,
+) -> Result<()> {
     let refusal = match queue::first_nonempty_queue(Path::new(OsStr::from_bytes(&target.queue_dir)))
     {
         Ok(None) => return Ok(()),
@@ -468,6 +464,22 @@ fn refuse_destroy_of_queued_mail(settings: &Settings, target: &Instance) -> Resu
             msg!(Fatal::io(msg!(b"open directory ", path.as_os_str().as_bytes()), &err).0)
         }
     };
+    // The script asks `postfix status` before this point, and that leaves
+    // a "not running" record in the log; so does the refusal.
+    let _ = Command::new(settings.command_path("postfix"))
+        .arg("-c")
+        .arg(OsStr::from_bytes(&target.config_dir))
+        .arg("status")
+        .env_clear()
+        .envs(
+            env.0
+                .iter()
+                .map(|(n, v)| (OsStr::from_bytes(n), OsStr::from_bytes(v))),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
     let tag = msg!(settings.syslog_name, b"/postmulti-script");
     let stderr_prog = if std::io::stderr().is_terminal() {
         tag.clone()
