@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::Result;
@@ -262,11 +261,6 @@ fn read_with_postconf(settings: &Settings, dir: &[u8]) -> Result<SecondaryValues
         Ok(status) if status.success() => Ok(values),
         _ => fatal!(b"Cannot parse ", dir, b"/main.cf file"),
     }
-}
-
-/// Whether `path` is a regular file (following symlinks, as `test -f`).
-pub fn is_regular_file(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 #[cfg(test)]

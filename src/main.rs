@@ -3,18 +3,23 @@
 //! MAIL_CONFIG check, the usage checks, the shared-directory check) and
 //! turns an error into one diagnostic line and an exit status.
 
+mod atomic_write;
 mod cli;
 mod config;
 mod defaults;
 mod diag;
+mod direct;
+mod edit;
 mod expand;
 mod fatal;
 mod instances;
 mod iterate;
 mod list;
+mod lock;
 mod maincf;
 mod manage;
 mod queue;
+mod script;
 mod secondary;
 
 use std::ffi::OsString;

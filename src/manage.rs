@@ -7,9 +7,7 @@
 //! whose queue still holds mail, after every refusal the real one makes and
 //! before anything is changed.
 
-use std::ffi::{CString, OsStr};
-use std::io::IsTerminal;
-use std::os::fd::AsRawFd;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -17,19 +15,12 @@ use std::process::{Command, Stdio};
 use anyhow::Result;
 
 use crate::cli::{Assignment, Edit, Selection};
-use crate::config::{self, Config, Settings};
+use crate::config::{Config, Settings};
 use crate::fatal::Fatal;
 use crate::instances::{self, Claims, Instance};
 use crate::maincf;
-use crate::{diag, fatal, msg, queue};
-
-/// What the script is told besides the target's directories.
-#[derive(Debug, Default, Clone, Copy)]
-struct Exports {
-    directories: bool,
-    name: bool,
-    group: bool,
-}
+use crate::script::{self, Environment, Exports};
+use crate::{direct, fatal, lock, msg, queue};
 
 /// Runs `-e action`; returns only on error (the script replaces us).
 pub fn run(
@@ -39,6 +30,8 @@ pub fn run(
     selection: &Selection,
     edit: &Edit,
 ) -> Result<u8> {
+    // Before anything is loaded: the list must not change under us.
+    let _lock = lock::acquire(&settings.config_dir)?;
     let mut exports = Exports::default();
     let mut instances = Vec::new();
     let target = match edit {
@@ -87,11 +80,14 @@ pub fn run(
             instances[select_existing(&instances, selection)?].clone()
         }
     };
-    let env = helper_environment(config, settings, &target, &instances, exports)?;
-    if matches!(edit, Edit::Destroy) && script_would_proceed_with_destroy(config, &target) {
+    if let Some(status) = direct::try_run(settings, edit, &target, &exports)? {
+        return Ok(status);
+    }
+    let env = script::helper_environment(config, settings, &target, &instances, &exports)?;
+    if matches!(edit, Edit::Destroy) && script::would_proceed_with_destroy(config, &target) {
         refuse_destroy_of_queued_mail(settings, &target, &env)?;
     }
-    exec_script(settings, edit.name(), &env)
+    script::exec_script(settings, edit.name(), &env)
 }
 
 /// `-I` and `-G` values: safe characters only; names start with `postfix-`
@@ -291,158 +287,6 @@ fn select_existing(instances: &[Instance], selection: &Selection) -> Result<usiz
     }
 }
 
-/// An environment block that keeps insertion order, with setenv()'s rule
-/// that a variable set again keeps its place.
-#[derive(Debug, Default)]
-struct Environment(Vec<(Vec<u8>, Vec<u8>)>);
-
-impl Environment {
-    fn set(&mut self, name: &[u8], value: &[u8]) {
-        match self.0.iter_mut().find(|(n, _)| n == name) {
-            Some(entry) => entry.1 = value.to_vec(),
-            None => self.0.push((name.to_vec(), value.to_vec())),
-        }
-    }
-
-    fn get(&self, name: &[u8]) -> Option<&[u8]> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
-    }
-}
-
-/// The script's environment: only what `import_environment` lets through,
-/// then PATH, MAIL_CONFIG, the shared and the target's directories, and
-/// what changes (the new instance list, name and group).
-fn helper_environment(
-    config: &Config,
-    settings: &Settings,
-    target: &Instance,
-    instances: &[Instance],
-    exports: Exports,
-) -> Result<Environment> {
-    let mut env = Environment::default();
-    let import = config.eval("import_environment")?;
-    for entry in split_braced(&import) {
-        if entry.contains(&b'=') {
-            match maincf::split_name_value(&entry) {
-                Ok((name, value)) => env.set(name, value),
-                Err(err) => fatal!(b"clean_env: ", err, b" in: ", entry),
-            }
-        } else if let Some(value) = std::env::var_os(OsStr::from_bytes(&entry)) {
-            env.set(&entry, value.as_bytes());
-        }
-    }
-    let path = match env.get(b"PATH").filter(|p| !p.is_empty()) {
-        Some(old) => msg!(settings.command_directory, b":", old),
-        None => msg!(
-            settings.command_directory,
-            b":/bin:/usr/bin:/sbin:/usr/sbin"
-        ),
-    };
-    env.set(b"PATH", &path);
-    env.set(b"MAIL_CONFIG", &settings.config_dir);
-    env.set(b"command_directory", &settings.command_directory);
-    env.set(b"daemon_directory", &settings.daemon_directory);
-    env.set(b"meta_directory", &settings.meta_directory);
-    env.set(b"shlib_directory", &settings.shlib_directory);
-    env.set(b"config_directory", &target.config_dir);
-    env.set(b"queue_directory", &target.queue_dir);
-    env.set(b"data_directory", &target.data_dir);
-    if exports.directories {
-        let dirs: Vec<&[u8]> = instances
-            .iter()
-            .skip(1)
-            .map(|i| i.config_dir.as_slice())
-            .collect();
-        env.set(b"multi_instance_directories", &dirs.join(&b' '));
-    }
-    let or_dash = |v: &Option<Vec<u8>>| v.clone().unwrap_or_else(|| b"-".to_vec());
-    if exports.name {
-        env.set(b"multi_instance_name", &or_dash(&target.name));
-    }
-    if exports.group {
-        env.set(b"multi_instance_group", &or_dash(&target.group));
-    }
-    Ok(env)
-}
-
-/// Splits a parameter list on commas and whitespace, with `{ ... }`
-/// grouping (the braces and the space inside them removed).
-pub fn split_braced(value: &[u8]) -> Vec<Vec<u8>> {
-    let separators = config::LIST_SEPARATORS;
-    let mut items = Vec::new();
-    let mut i = 0;
-    while i < value.len() {
-        if separators.contains(&value[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut depth = 0;
-        while i < value.len() && (depth > 0 || !separators.contains(&value[i])) {
-            match value[i] {
-                b'{' => depth += 1,
-                b'}' => depth -= 1,
-                _ => {}
-            }
-            i += 1;
-        }
-        let item = &value[start..i];
-        match item.strip_prefix(b"{").and_then(|s| s.strip_suffix(b"}")) {
-            Some(inner) => items.push(maincf::trim(inner).to_vec()),
-            None => items.push(item.to_vec()),
-        }
-    }
-    items
-}
-
-/// Replaces this process by `$daemon_directory/postmulti-script -e action`.
-fn exec_script(settings: &Settings, action: &str, env: &Environment) -> Result<u8> {
-    let script = msg!(settings.daemon_directory, b"/postmulti-script");
-    let to_c = |b: &[u8]| CString::new(b.to_vec());
-    let argv = [to_c(&script), to_c(b"-e"), to_c(action.as_bytes())];
-    let envp: Vec<CString> = env
-        .0
-        .iter()
-        .filter_map(|(n, v)| CString::new(msg!(n, b"=", v)).ok())
-        .collect();
-    let (Ok(path), Ok(e), Ok(a)) = (&argv[0], &argv[1], &argv[2]) else {
-        fatal!(script, b": Invalid argument");
-    };
-    let err = nix::unistd::execve(path, &[path, e, a], &envp).unwrap_err();
-    Err(Fatal::io(script, &std::io::Error::from_raw_os_error(err as i32)).into())
-}
-
-/// Whether postmulti-script's own refusals of `destroy` (not initialised,
-/// no main.cf, still running) would all pass, so that the queue check of
-/// spec D1 comes after them, as it must.
-fn script_would_proceed_with_destroy(config: &Config, target: &Instance) -> bool {
-    let wrapper = config.eval("multi_instance_wrapper").unwrap_or_default();
-    let enable = config.eval("multi_instance_enable").unwrap_or_default();
-    if wrapper.is_empty() || enable != b"yes" || target.config_dir.is_empty() {
-        return false;
-    }
-    if !instances::is_regular_file(&config::main_cf_path(&target.config_dir)) {
-        return false;
-    }
-    !master_is_running(&target.queue_dir)
-}
-
-/// Whether a master process holds the lock on `<queue_dir>/pid/master.pid`,
-/// the test `postfix status` makes (through `master -t`), without the
-/// log line postfix-script would write.
-fn master_is_running(queue_dir: &[u8]) -> bool {
-    let pid_file = Path::new(OsStr::from_bytes(queue_dir)).join("pid/master.pid");
-    let Ok(file) = std::fs::File::open(pid_file) else {
-        return false;
-    };
-    // SAFETY: flock on a descriptor we own; the lock goes with the file.
-    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    locked != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
-}
-
 /// Spec D1: refuse to destroy an instance whose queue holds a message,
 /// in the voice of postmulti-script (which logs through postlog).
 fn refuse_destroy_of_queued_mail(
@@ -480,14 +324,7 @@ fn refuse_destroy_of_queued_mail(
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
-    let tag = msg!(settings.syslog_name, b"/postmulti-script");
-    let stderr_prog = if std::io::stderr().is_terminal() {
-        tag.clone()
-    } else {
-        msg!(settings.syslog_name, b"/postlog")
-    };
-    diag::log_as(&tag, &stderr_prog, diag::Level::Fatal, &refusal);
-    Err(crate::ExitQuietly(1).into())
+    Err(script::script_fatal(settings, &refusal))
 }
 
 #[cfg(test)]
@@ -557,19 +394,6 @@ mod tests {
         assert_eq!(
             check("postfix-a", "a b"),
             Some("Unsafe characters in '-G a b'".into())
-        );
-    }
-
-    #[test]
-    fn braced_lists() {
-        assert_eq!(
-            split_braced(b"A B=1, { C = 2 }  {D}"),
-            vec![
-                b"A".to_vec(),
-                b"B=1".to_vec(),
-                b"C = 2".to_vec(),
-                b"D".to_vec()
-            ]
         );
     }
 }

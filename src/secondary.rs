@@ -45,6 +45,25 @@ fn known_parameters() -> &'static HashSet<&'static [u8]> {
 /// The five values, or `None` where only postconf itself can answer
 /// exactly (including every case in which postconf prints anything).
 pub fn read_in_process(dir: &[u8]) -> Option<SecondaryValues> {
+    let [
+        queue_directory,
+        data_directory,
+        multi_instance_name,
+        multi_instance_group,
+        multi_instance_enable,
+    ] = query_in_process(dir, PARAMETERS)?;
+    Some(SecondaryValues {
+        queue_directory,
+        data_directory,
+        multi_instance_name,
+        multi_instance_group,
+        multi_instance_enable,
+    })
+}
+
+/// What `postconf -xc <dir> -h <names>` prints for each name, if postconf
+/// would print nothing else (no warning of any kind); `None` otherwise.
+pub fn query_in_process<const N: usize>(dir: &[u8], names: [&str; N]) -> Option<[Vec<u8>; N]> {
     let main_cf = PathBuf::from(OsStr::from_bytes(&msg!(dir, b"/main.cf")));
     let master_cf = PathBuf::from(OsStr::from_bytes(&msg!(dir, b"/master.cf")));
     let content = std::fs::read(&main_cf).ok()?;
@@ -79,13 +98,8 @@ pub fn read_in_process(dir: &[u8]) -> Option<SecondaryValues> {
         }
         Some(collapse_whitespace(&expanded.value))
     };
-    Some(SecondaryValues {
-        queue_directory: eval(PARAMETERS[0])?,
-        data_directory: eval(PARAMETERS[1])?,
-        multi_instance_name: eval(PARAMETERS[2])?,
-        multi_instance_group: eval(PARAMETERS[3])?,
-        multi_instance_enable: eval(PARAMETERS[4])?,
-    })
+    let values: Vec<Vec<u8>> = names.iter().map(|n| eval(n)).collect::<Option<_>>()?;
+    values.try_into().ok()
 }
 
 /// postconf prints values with every run of space, tab, CR and LF turned
