@@ -113,19 +113,20 @@ fn collapse_whitespace(value: &[u8]) -> Vec<u8> {
 }
 
 /// Whether postconf would read this master.cf without a word: every entry
-/// has the eight fields with ordinary values and nothing in `{}`.
+/// has the eight fields with ordinary values, braces balance, and no field
+/// is a `{...}` group (postconf unpacks those and may complain).  Braces
+/// inside a field, as in Debian's stock `-o syslog_name=${...?{...}:{...}}`,
+/// are fine.
 fn master_cf_is_plain(content: &[u8]) -> bool {
     let mut clean = true;
     let lines = maincf::logical_lines(content, b"master.cf", &mut |_| clean = false);
     clean
-        && !content.contains(&b'{')
         && lines.iter().all(|line| {
-            let fields: Vec<&[u8]> = line
-                .text
-                .split(|&b| maincf::is_space(b))
-                .filter(|f| !f.is_empty())
-                .collect();
+            let Some(fields) = master_fields(&line.text) else {
+                return false;
+            };
             fields.len() >= 8
+                && !fields.iter().any(|f| f.starts_with(b"{"))
                 && matches!(
                     fields[1],
                     b"inet" | b"unix" | b"unix-dgram" | b"fifo" | b"pass"
@@ -136,6 +137,35 @@ fn master_cf_is_plain(content: &[u8]) -> bool {
                 && is_count(fields[5], true)
                 && is_count(fields[6], false)
         })
+}
+
+/// Splits a master.cf entry into fields at whitespace outside `{}`; `None`
+/// if the braces do not balance.
+fn master_fields(text: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut fields = Vec::new();
+    let mut depth = 0usize;
+    let mut start = None;
+    for (i, &b) in text.iter().enumerate() {
+        match b {
+            b'{' => depth += 1,
+            b'}' => depth = depth.checked_sub(1)?,
+            _ => {}
+        }
+        if maincf::is_space(b) && depth == 0 {
+            if let Some(s) = start.take() {
+                fields.push(&text[s..i]);
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if depth != 0 {
+        return None;
+    }
+    if let Some(s) = start {
+        fields.push(&text[s..]);
+    }
+    Some(fields)
 }
 
 /// `-` or a number (the wakeup field may end in `?`).
@@ -163,7 +193,9 @@ mod tests {
     }
 
     const MASTER: &str = "smtp      inet  n       -       y       -       -       smtpd\n\
-                          pickup    unix  n       -       y       60      1       pickup\n";
+                          pickup    unix  n       -       y       60      1       pickup\n\
+                          relay     unix  -       -       n       -       -       smtp\n        \
+                          -o syslog_name=${multi_instance_name?{$multi_instance_name}:{postfix}}/$service_name\n";
 
     #[test]
     fn plain_instance_is_read_in_process() {
@@ -200,7 +232,7 @@ mod tests {
 
     #[test]
     fn anything_postconf_would_mention_goes_to_postconf() {
-        let cases: [(&str, Option<&str>); 7] = [
+        let cases: [(&str, Option<&str>); 8] = [
             ("queue_directory = /q\n", None),
             ("unknown_thing = 1\n", Some(MASTER)),
             ("smtpd_use_tls = yes\n", Some(MASTER)),
@@ -210,6 +242,10 @@ mod tests {
             (
                 "queue_directory = /q\n",
                 Some("smtp inet n - y - - smtpd -o {a = b}\n"),
+            ),
+            (
+                "queue_directory = /q\n",
+                Some("smtp inet n - y - - smtpd -o a=${b\n"),
             ),
         ];
         for (main_cf, master_cf) in cases {
