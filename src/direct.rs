@@ -1,102 +1,187 @@
 //! Life-cycle actions carried out in-process, with the editor and
 //! postconf's write protocol, where that leaves exactly what
-//! postmulti-script would: `init` always; `enable`, `disable` and `assign`
-//! when the script's queries of the primary main.cf (`postconf -hx`) would
-//! print nothing — otherwise the script runs, so that postconf's warnings
-//! about that main.cf appear exactly as they would.
+//! postmulti-script would: `init` always; `enable`, `disable`, `assign`
+//! and `deport` when the script's queries of the primary main.cf
+//! (`postconf -h`, `-hx`) would print nothing — otherwise the script runs,
+//! so that postconf's warnings about that main.cf appear exactly as they
+//! would.
 
+use std::ffi::OsStr;
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use anyhow::Result;
 
 use crate::atomic_write;
 use crate::cli::Edit;
-use crate::config::Settings;
+use crate::config::{self, Settings};
 use crate::edit::{self, EditMode, EditRequest};
 use crate::fatal::Fatal;
 use crate::instances::Instance;
-use crate::script::{self, Exports};
+use crate::maincf::MainCf;
+use crate::script::{self, Environment, Exports};
 use crate::{ExitQuietly, msg, secondary};
 
 /// Performs `edit` on `target` if it can be done in-process exactly;
-/// `None` means the script has to do it.
+/// `None` means the script has to do it.  `env` is what the script would
+/// have been given; the Postfix commands we run get it too.
 pub fn try_run(
     settings: &Settings,
     edit: &Edit,
     target: &Instance,
     exports: &Exports,
+    env: &Environment,
 ) -> Result<Option<u8>> {
-    let settings_for = |name: &str, value: &[u8]| msg!(name, b" = ", value);
-    let (config_dir, edits): (&[u8], Vec<Vec<u8>>) = match edit {
-        Edit::Init => (
-            &settings.config_dir,
+    if let Edit::Init = edit {
+        set_parameters(&settings.config_dir, |_| {
             vec![
                 b"multi_instance_wrapper = ${command_directory}/postmulti -p --".to_vec(),
                 b"multi_instance_enable = yes".to_vec(),
-            ],
-        ),
-        Edit::Enable | Edit::Disable | Edit::Assign(_) => {
-            let Some([wrapper, enable]) = secondary::query_in_process(
-                &settings.config_dir,
-                ["multi_instance_wrapper", "multi_instance_enable"],
-            ) else {
-                return Ok(None);
-            };
-            script::check_initialised(settings, &wrapper, &enable)?;
-            let edits = match edit {
-                Edit::Enable => vec![settings_for("multi_instance_enable", b"yes")],
-                Edit::Disable => vec![settings_for("multi_instance_enable", b"no")],
-                _ => {
-                    let mut edits = Vec::new();
-                    if exports.name {
-                        edits.push(settings_for(
-                            "multi_instance_name",
-                            target.name.as_deref().unwrap_or_default(),
-                        ));
-                    }
-                    if exports.group {
-                        edits.push(settings_for(
-                            "multi_instance_group",
-                            target.group.as_deref().unwrap_or_default(),
-                        ));
-                    }
-                    edits
-                }
-            };
-            (&target.config_dir, edits)
-        }
-        _ => return Ok(None),
+            ]
+        })?;
+        return Ok(Some(0));
+    }
+    if !matches!(
+        edit,
+        Edit::Enable | Edit::Disable | Edit::Assign(_) | Edit::Deport
+    ) {
+        return Ok(None);
+    }
+    let Some([wrapper, enable]) = secondary::query_in_process(
+        &settings.config_dir,
+        ["multi_instance_wrapper", "multi_instance_enable"],
+    ) else {
+        return Ok(None);
     };
-    set_parameters(config_dir, &edits)?;
+    script::check_initialised(settings, &wrapper, &enable)?;
+    let setting = |name: &str, value: &[u8]| msg!(name, b" = ", value);
+    match edit {
+        Edit::Enable => set_parameters(&target.config_dir, |_| {
+            vec![setting("multi_instance_enable", b"yes")]
+        })?,
+        Edit::Disable => set_parameters(&target.config_dir, |_| {
+            vec![setting("multi_instance_enable", b"no")]
+        })?,
+        Edit::Assign(_) => {
+            let mut edits = Vec::new();
+            if exports.name {
+                let name = target.name.as_deref().unwrap_or_default();
+                edits.push(setting("multi_instance_name", name));
+            }
+            if exports.group {
+                let group = target.group.as_deref().unwrap_or_default();
+                edits.push(setting("multi_instance_group", group));
+            }
+            set_parameters(&target.config_dir, |_| edits)?;
+        }
+        _ => deport(settings, target, env)?,
+    }
     Ok(Some(0))
 }
 
+/// `deport`: deregister a stopped instance and remember its directory in
+/// `alternate_config_directories`; no file of the instance is touched.
+fn deport(settings: &Settings, target: &Instance, env: &Environment) -> Result<()> {
+    let directories = env.get(b"multi_instance_directories").unwrap_or_default();
+    if !script::is_regular_file(&config::main_cf_path(&target.config_dir)) {
+        return update_instance_directories(settings, directories, &target.config_dir, false);
+    }
+    if postfix_says_running(settings, &target.config_dir, env) {
+        return Err(script::script_fatal(
+            settings,
+            &msg!(b"Instance '", target.config_dir, b"' is not stopped"),
+        ));
+    }
+    update_instance_directories(settings, directories, &target.config_dir, true)
+}
+
+/// `postfix -c <dir> status`, quietly, as the script asks it (it also
+/// leaves postfix-script's record in the log, as the script's call does).
+fn postfix_says_running(settings: &Settings, config_dir: &[u8], env: &Environment) -> bool {
+    Command::new(settings.command_path("postfix"))
+        .arg("-c")
+        .arg(OsStr::from_bytes(config_dir))
+        .arg("status")
+        .env_clear()
+        .envs(
+            env.0
+                .iter()
+                .map(|(n, v)| (OsStr::from_bytes(n), OsStr::from_bytes(v))),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The script's update_cfdirs: sets the primary's
+/// `multi_instance_directories` to the new list and keeps `dir` in
+/// `alternate_config_directories` (`remember`) or out of it.
+fn update_instance_directories(
+    settings: &Settings,
+    directories: &[u8],
+    dir: &[u8],
+    remember: bool,
+) -> Result<()> {
+    set_parameters(&settings.config_dir, |current| {
+        let mut edits = vec![msg!(b"multi_instance_directories = ", directories)];
+        let primary =
+            MainCf::parse(current, Path::new("main.cf"), &[], &mut |_| {}).unwrap_or_default();
+        let alternates = primary
+            .get(b"alternate_config_directories")
+            .unwrap_or_default();
+        let mut found = false;
+        let mut keep = Vec::new();
+        for d in alternates
+            .split(|b| b" \t\r\n,".contains(b))
+            .filter(|d| !d.is_empty())
+        {
+            if d == dir {
+                found = true;
+            } else {
+                keep.extend_from_slice(b" ");
+                keep.extend_from_slice(d);
+            }
+        }
+        if remember && !found {
+            edits.push(msg!(b"alternate_config_directories =", keep, b" ", dir));
+        } else if !remember && found {
+            edits.push(msg!(b"alternate_config_directories =", keep));
+        }
+        edits
+    })
+}
+
 /// `postconf -c <config_dir> -e <edits...>` as the script runs it: its
-/// warnings and errors are postconf's, under the name `postconf`.
-fn set_parameters(config_dir: &[u8], edits: &[Vec<u8>]) -> Result<()> {
+/// warnings and errors are postconf's, under the name `postconf`.  The
+/// edits are computed from the current main.cf, read under postconf's
+/// update lock.
+fn set_parameters(config_dir: &[u8], edits: impl FnOnce(&[u8]) -> Vec<Vec<u8>>) -> Result<()> {
     let postconf_says = |level: &str, text: &[u8]| {
         let line = msg!(b"postconf: ", level, b": ", text, b"\n");
         let _ = std::io::stderr().lock().write_all(&line);
     };
-    let fail = |err: anyhow::Error| -> anyhow::Error {
-        match err.downcast_ref::<Fatal>() {
-            Some(fatal) => postconf_says("fatal", &fatal.0),
-            None => postconf_says("fatal", format!("{err:#}").as_bytes()),
-        }
-        ExitQuietly(1).into()
-    };
-    let (request, warnings) = EditRequest::new(EditMode::Set, edits).map_err(|e| fail(e.into()))?;
-    for warning in &warnings {
-        postconf_says("warning", warning);
-    }
     let path = msg!(config_dir, b"/main.cf");
     atomic_write::update_main_cf(config_dir, |current| {
+        let (request, warnings) = EditRequest::new(EditMode::Set, &edits(current))?;
+        for warning in &warnings {
+            postconf_says("warning", warning);
+        }
         let (new, warnings) = edit::apply(current, &path, &request);
         for warning in &warnings {
             postconf_says("warning", warning);
         }
         Ok(new)
     })
-    .map_err(fail)?;
-    Ok(())
+    .map_err(|err| {
+        match err.downcast_ref::<Fatal>() {
+            Some(fatal) => postconf_says("fatal", &fatal.0),
+            None => postconf_says("fatal", format!("{err:#}").as_bytes()),
+        }
+        ExitQuietly(1).into()
+    })
+    .map(|_| ())
 }

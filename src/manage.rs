@@ -80,10 +80,10 @@ pub fn run(
             instances[select_existing(&instances, selection)?].clone()
         }
     };
-    if let Some(status) = direct::try_run(settings, edit, &target, &exports)? {
+    let env = script::helper_environment(config, settings, &target, &instances, &exports)?;
+    if let Some(status) = direct::try_run(settings, edit, &target, &exports, &env)? {
         return Ok(status);
     }
-    let env = script::helper_environment(config, settings, &target, &instances, &exports)?;
     if matches!(edit, Edit::Destroy) && script::would_proceed_with_destroy(config, &target) {
         refuse_destroy_of_queued_mail(settings, &target, &env)?;
     }

@@ -33,14 +33,14 @@ pub struct Exports {
 pub struct Environment(pub Vec<(Vec<u8>, Vec<u8>)>);
 
 impl Environment {
-    fn set(&mut self, name: &[u8], value: &[u8]) {
+    pub fn set(&mut self, name: &[u8], value: &[u8]) {
         match self.0.iter_mut().find(|(n, _)| n == name) {
             Some(entry) => entry.1 = value.to_vec(),
             None => self.0.push((name.to_vec(), value.to_vec())),
         }
     }
 
-    fn get(&self, name: &[u8]) -> Option<&[u8]> {
+    pub fn get(&self, name: &[u8]) -> Option<&[u8]> {
         self.0
             .iter()
             .find(|(n, _)| n == name)
