@@ -5,6 +5,7 @@
 //! real postmulti fail before it looks at its options.
 
 use std::ffi::OsStr;
+use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -41,8 +42,13 @@ impl Config {
             None => CONFIG_DIRECTORY.to_vec(),
         };
         let path = main_cf_path(&config_dir);
-        let content = std::fs::read(&path)
-            .map_err(|e| Fatal::io(msg!(b"open ", path.as_os_str().as_bytes()), &e))?;
+        // Postfix opens, then reads: a directory opens fine and fails to read.
+        let shown = path.as_os_str().as_bytes();
+        let mut content = Vec::new();
+        std::fs::File::open(&path)
+            .map_err(|e| Fatal::io(msg!(b"open ", shown), &e))?
+            .read_to_end(&mut content)
+            .map_err(|e| Fatal::io(msg!(b"read ", shown), &e))?;
         let seed: [(&[u8], &[u8]); 1] = [(b"config_directory", &config_dir)];
         let cf = MainCf::parse(&content, &path, &seed, &mut |w| diag::warn(&w))
             .map_err(|e| Fatal(e.0))?;

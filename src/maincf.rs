@@ -27,6 +27,27 @@ pub fn logical_lines(
     warn: &mut dyn FnMut(Vec<u8>),
 ) -> Vec<LogicalLine> {
     let mut lines = Vec::new();
+    scan_logical_lines(content, path, &mut |event| {
+        match event {
+            LineEvent::Warning(w) => warn(w),
+            LineEvent::Line(line) => lines.push(line),
+        }
+        true
+    });
+    lines
+}
+
+/// What reading main.cf produces, in file order.
+pub enum LineEvent {
+    /// The text of a warning readllines() prints at this point.
+    Warning(Vec<u8>),
+    Line(LogicalLine),
+}
+
+/// Reads logical lines one at a time, handing each line and each warning
+/// to `handle` in the order Postfix produces them, until `handle` returns
+/// false (a fatal error stops Postfix there, before later warnings).
+pub fn scan_logical_lines(content: &[u8], path: &[u8], handle: &mut dyn FnMut(LineEvent) -> bool) {
     let mut pos = 0;
     let mut lineno = 0;
     while pos < content.len() {
@@ -75,7 +96,9 @@ pub fn logical_lines(
                 msg.extend_from_slice(format!(", line {first}-{lineno}: ").as_bytes());
             }
             msg.extend_from_slice(b"text after null byte may be ignored");
-            warn(msg);
+            if !handle(LineEvent::Warning(msg)) {
+                return;
+            }
         }
         if buf.is_empty() {
             continue;
@@ -89,16 +112,20 @@ pub fn logical_lines(
                 msg.extend_from_slice(b"...");
             }
             msg.push(b'"');
-            warn(msg);
+            if !handle(LineEvent::Warning(msg)) {
+                return;
+            }
             continue;
         }
-        lines.push(LogicalLine {
+        let line = LogicalLine {
             text: buf,
             first,
             last: lineno,
-        });
+        };
+        if !handle(LineEvent::Line(line)) {
+            return;
+        }
     }
-    lines
 }
 
 /// The text up to the first NUL byte, as C string functions see it.
@@ -175,14 +202,26 @@ impl MainCf {
         for (name, value) in seed {
             cf.set(name, value);
         }
-        for line in logical_lines(content, path, warn) {
-            let (name, value) = split_name_value(&line.text).map_err(|err| {
-                let mut msg = path.to_vec();
-                msg.extend_from_slice(format!(", line {}: {err}: \"", line.first).as_bytes());
-                msg.extend_from_slice(c_string(&line.text));
-                msg.push(b'"');
-                SyntaxError(msg)
-            })?;
+        let mut error = None;
+        scan_logical_lines(content, path, &mut |event| {
+            let line = match event {
+                LineEvent::Warning(w) => {
+                    warn(w);
+                    return true;
+                }
+                LineEvent::Line(line) => line,
+            };
+            let (name, value) = match split_name_value(&line.text) {
+                Ok(pair) => pair,
+                Err(err) => {
+                    let mut msg = path.to_vec();
+                    msg.extend_from_slice(format!(", line {}: {err}: \"", line.first).as_bytes());
+                    msg.extend_from_slice(c_string(&line.text));
+                    msg.push(b'"');
+                    error = Some(SyntaxError(msg));
+                    return false;
+                }
+            };
             if let Some(old) = cf.values.get(name)
                 && old.as_slice() != value
             {
@@ -196,6 +235,10 @@ impl MainCf {
                 warn(msg);
             }
             cf.set(name, value);
+            true
+        });
+        if let Some(error) = error {
+            return Err(error);
         }
         Ok(cf)
     }
@@ -322,6 +365,27 @@ mod tests {
         assert_eq!(
             warnings,
             vec!["/etc/postfix/main.cf, line 4: overriding earlier entry: a=1"]
+        );
+    }
+
+    #[test]
+    fn warnings_come_in_file_order() {
+        let mut warnings = Vec::new();
+        let result = MainCf::parse(
+            b"a = 1\0x\na = 2\nb = 1\0y\nb = 2\n bad\nc\nd = 1\0\n",
+            Path::new("m"),
+            &[],
+            &mut |w| warnings.push(String::from_utf8(w).unwrap()),
+        );
+        assert!(result.is_err());
+        assert_eq!(
+            warnings,
+            vec![
+                "m, line 1: text after null byte may be ignored",
+                "m, line 2: overriding earlier entry: a=1",
+                "m, line 3: text after null byte may be ignored",
+                "m, line 4: overriding earlier entry: b=1",
+            ]
         );
     }
 

@@ -1,0 +1,164 @@
+//! Shared by `tests/differential.rs` and `tests/e2e.rs`: finding (and, if
+//! needed, building) the Debian sid test root with `tests/harness/make-root`,
+//! the skip-or-fail rule, and running `tests/harness/run-scenario` /
+//! `tests/harness/compare`.
+//!
+//! Skip rule: when the machine cannot run the harness (not root, no
+//! unshare, no overlayfs, the root cannot be built) a test prints one line
+//! `<test>: skipped: <reason>` and passes, unless the environment variable
+//! `CI` is set to a non-empty value: then it fails.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// The repository (where `tests/harness` lives).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A script of `tests/harness`.
+pub fn harness(name: &str) -> PathBuf {
+    repo().join("tests/harness").join(name)
+}
+
+/// What a test works with once the machine is ready.
+pub struct Root {
+    /// The sid root made by make-root.
+    pub dir: PathBuf,
+    /// The real Postfix 3.11 postmulti, copied out of the root.
+    pub real_postmulti: PathBuf,
+}
+
+/// Writes one line to the real stderr (not captured by the test harness).
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+fn skip_or_fail(test: &str, reason: &str) -> Option<Root> {
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("{test}: cannot run (CI is set, so this is an error): {reason}");
+    }
+    say(&format!("{test}: skipped: {reason}"));
+    None
+}
+
+fn succeeds(cmd: &mut Command) -> bool {
+    cmd.output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+static MAKE_ROOT: Mutex<()> = Mutex::new(());
+
+/// Checks that this machine can run scenarios and returns the test root,
+/// building it with make-root when needed (a quick no-op when it is
+/// there).  `None` means "skipped" (the reason was printed).
+pub fn prepare(test: &str) -> Option<Root> {
+    let uid = Command::new("id").arg("-u").output();
+    if !matches!(&uid, Ok(o) if o.stdout.trim_ascii() == b"0") {
+        return skip_or_fail(test, "needs root for private mount namespaces");
+    }
+    if !succeeds(Command::new("unshare").args([
+        "--mount",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "true",
+    ])) {
+        return skip_or_fail(test, "unshare cannot make private mount/pid namespaces");
+    }
+    let _ = Command::new("modprobe").arg("overlay").output();
+    let filesystems = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
+    if !filesystems
+        .lines()
+        .any(|l| l.split_whitespace().last() == Some("overlay"))
+    {
+        return skip_or_fail(test, "the kernel has no overlayfs");
+    }
+    let _guard = MAKE_ROOT.lock().unwrap_or_else(|e| e.into_inner());
+    let default_root = std::env::var_os("POSTMULTI_TEST_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/sid-root"));
+    if !Path::new(&format!("{}.stamp", default_root.display())).exists() {
+        say(&format!(
+            "{test}: building the test root {} with tests/harness/make-root (takes a minute or two)",
+            default_root.display()
+        ));
+    }
+    let out = Command::new(harness("make-root")).output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            let dir = PathBuf::from(stdout.lines().last().unwrap_or_default().trim());
+            let real_postmulti = PathBuf::from(format!("{}.real-postmulti", dir.display()));
+            Some(Root {
+                dir,
+                real_postmulti,
+            })
+        }
+        Ok(o) => {
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            skip_or_fail(
+                test,
+                &format!(
+                    "the test root cannot be built (tests/harness/make-root failed: {})",
+                    tail.join(" | ")
+                ),
+            )
+        }
+        Err(e) => skip_or_fail(test, &format!("cannot run tests/harness/make-root: {e}")),
+    }
+}
+
+/// Runs `run-scenario BINARY SCENARIO OUTDIR` against the test root.
+pub fn run_scenario(root: &Root, binary: &Path, scenario: &Path, outdir: &Path) -> Output {
+    Command::new(harness("run-scenario"))
+        .arg(binary)
+        .arg(scenario)
+        .arg(outdir)
+        .env("POSTMULTI_TEST_ROOT", &root.dir)
+        .output()
+        .expect("cannot run tests/harness/run-scenario")
+}
+
+/// Runs `compare A B`; returns (identical, report).
+pub fn compare(a: &Path, b: &Path) -> (bool, String) {
+    let out = Command::new(harness("compare"))
+        .arg(a)
+        .arg(b)
+        .output()
+        .expect("cannot run tests/harness/compare");
+    let mut report = String::from_utf8_lossy(&out.stdout).into_owned();
+    report.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), report)
+}
+
+/// One recorded step of a run (`OUTDIR/steps/NNN`).
+pub struct Step {
+    pub cmd: String,
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub syslog: String,
+}
+
+/// Reads step `n` (1-based) of a run recorded in `outdir`.
+pub fn step(outdir: &Path, n: usize) -> Step {
+    let dir = outdir.join(format!("steps/{n:03}"));
+    let read = |f: &str| {
+        let bytes = std::fs::read(dir.join(f))
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join(f).display()));
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Step {
+        cmd: read("cmd").trim_end().to_string(),
+        status: read("status").trim().parse().unwrap_or(-1),
+        stdout: read("stdout"),
+        stderr: read("stderr"),
+        syslog: read("syslog"),
+    }
+}

@@ -1,0 +1,209 @@
+//! End-to-end tests of our postmulti: scenarios run with the harness
+//! (`tests/harness/run-scenario`, a throw-away copy of the Debian sid test
+//! root with the real Postfix 3.11 around our binary) and their recorded
+//! results are checked against the expected behaviour directly, not by
+//! comparison with the real postmulti.  Same skip/CI rules as
+//! `tests/differential.rs` (see `tests/common`); `POSTMULTI_BINARY=PATH`
+//! tests another binary instead of ours.
+
+mod common;
+
+use std::path::PathBuf;
+
+/// Runs `scenario` (the text of a .scn file) with our binary; returns the
+/// directory holding the recording (kept alive by the returned TempDir).
+fn run(test: &str, scenario: &str) -> Option<(tempfile::TempDir, PathBuf)> {
+    let root = common::prepare(test)?;
+    let work = tempfile::Builder::new()
+        .prefix("postmulti-e2e.")
+        .tempdir()
+        .expect("tempdir");
+    let scn = work.path().join(format!("{test}.scn"));
+    std::fs::write(&scn, scenario).expect("write scenario");
+    let out = work.path().join("run");
+    let ours = std::env::var_os("POSTMULTI_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti")));
+    let result = common::run_scenario(&root, &ours, &scn, &out);
+    assert!(
+        result.status.success(),
+        "{test}: run-scenario failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    Some((work, out))
+}
+
+/// Asserts that `needles` occur in `haystack` in this order.
+fn assert_in_order(what: &str, haystack: &str, needles: &[&str]) {
+    let mut from = 0;
+    for needle in needles {
+        match haystack[from..].find(needle) {
+            Some(i) => from += i + needle.len(),
+            None => {
+                panic!("{what}: expected {needle:?} (in this order: {needles:?}) in:\n{haystack}")
+            }
+        }
+    }
+}
+
+fn assert_lacks(what: &str, haystack: &str, needle: &str) {
+    assert!(
+        !haystack.contains(needle),
+        "{what}: did not expect {needle:?} in:\n{haystack}"
+    );
+}
+
+/// For each queue directory: "QUEUE running PID" if its pid/master.pid
+/// names a live (non-zombie) master process, else "QUEUE stopped"; the
+/// pids of running masters are appended to /root/pids.
+const MASTERS: &str = "for q in /var/spool/postfix /var/spool/postfix-a /var/spool/postfix-b \
+/var/spool/postfix-c; do p=$(cat $q/pid/master.pid 2>/dev/null | tr -dc 0-9); \
+if [ -n \"$p\" ] && [ \"$(cat /proc/$p/comm 2>/dev/null)\" = master ] && \
+! grep -q '^[0-9]* ([^)]*) Z' /proc/$p/stat; then echo \"$q running\"; echo $p >> /root/pids; \
+else echo \"$q stopped\"; fi; done";
+
+#[test]
+fn start_status_stop_through_the_wrapper() {
+    let scenario = format!(
+        "setup: postconf -e 'multi_instance_wrapper = ${{command_directory}}/postmulti -p --' 'multi_instance_enable = yes'
+setup: mkinstance -e -g mta /etc/postfix-a
+setup: mkinstance -e -g relay /etc/postfix-b
+setup: mkinstance -g mta /etc/postfix-c
+postfix start
+{MASTERS}
+postmulti -p status
+postfix stop
+for p in $(cat /root/pids); do if [ -e /proc/$p ] && ! grep -q '^[0-9]* ([^)]*) Z' /proc/$p/stat; then echo \"alive $p\"; else echo \"gone $p\"; fi; done
+{MASTERS}
+"
+    );
+    let Some((_keep, out)) = run("start_status_stop_through_the_wrapper", &scenario) else {
+        return;
+    };
+
+    // postfix start: the enabled instances are started in order, the
+    // disabled one only checked (its queue gets set up, no master).
+    let start = common::step(&out, 5);
+    assert_eq!(start.status, 0, "postfix start:\n{}", start.stderr);
+    assert_in_order(
+        "postfix start (stderr)",
+        &start.stderr,
+        &[
+            "postfix/postlog: starting the Postfix mail system",
+            "postfix-a/postlog: starting the Postfix mail system",
+            "postfix-b/postlog: starting the Postfix mail system",
+        ],
+    );
+    assert_lacks(
+        "postfix start (stderr)",
+        &start.stderr,
+        "postfix-c/postlog: starting",
+    );
+    assert!(
+        start
+            .stdout
+            .contains("updating /etc/hosts => /var/spool/postfix-c//etc/hosts"),
+        "postfix start: no 'postfix check' for the disabled instance:\n{}",
+        start.stdout
+    );
+
+    let running = common::step(&out, 6);
+    assert_eq!(
+        running.stdout,
+        "/var/spool/postfix running\n/var/spool/postfix-a running\n\
+         /var/spool/postfix-b running\n/var/spool/postfix-c stopped\n",
+        "masters after postfix start"
+    );
+
+    // postmulti -p status: every instance, in order; exit 1 because one
+    // instance is not running.
+    let status = common::step(&out, 7);
+    assert_eq!(status.status, 1, "postmulti -p status:\n{}", status.stderr);
+    assert_in_order(
+        "postmulti -p status (stderr)",
+        &status.stderr,
+        &[
+            "postfix/postlog: the Postfix mail system is running: PID: <PID>",
+            "postfix-a/postlog: the Postfix mail system is running: PID: <PID>",
+            "postfix-b/postlog: the Postfix mail system is running: PID: <PID>",
+            "postfix-c/postlog: the Postfix mail system is not running",
+        ],
+    );
+
+    // postfix stop: reverse order, the disabled instance skipped.
+    let stop = common::step(&out, 8);
+    assert_eq!(stop.status, 0, "postfix stop:\n{}", stop.stderr);
+    assert_in_order(
+        "postfix stop (stderr)",
+        &stop.stderr,
+        &[
+            "postfix-b/postlog: stopping the Postfix mail system",
+            "postfix-a/postlog: stopping the Postfix mail system",
+            "postfix/postlog: stopping the Postfix mail system",
+        ],
+    );
+    assert_lacks("postfix stop (stderr)", &stop.stderr, "postfix-c/");
+
+    let gone = common::step(&out, 9);
+    assert_eq!(gone.stdout.lines().count(), 3, "pids: {}", gone.stdout);
+    assert!(
+        gone.stdout.lines().all(|l| l.starts_with("gone ")),
+        "masters still alive after postfix stop:\n{}",
+        gone.stdout
+    );
+    let after = common::step(&out, 10);
+    assert_eq!(
+        after.stdout,
+        "/var/spool/postfix stopped\n/var/spool/postfix-a stopped\n\
+         /var/spool/postfix-b stopped\n/var/spool/postfix-c stopped\n",
+        "masters after postfix stop"
+    );
+}
+
+#[test]
+fn list_select_and_execute() {
+    let scenario = "setup: postconf -e multi_instance_enable=yes
+setup: mkinstance -e -g mta /etc/postfix-a
+setup: mkinstance -N - /etc/postfix-b
+postmulti -l
+postmulti -l -R -g mta
+postmulti -x -i a printenv MAIL_CONFIG multi_instance_name multi_instance_group queue_directory
+postmulti -x sh -c 'test \"$MAIL_CONFIG\" != /etc/postfix-a'
+postmulti -x -i nomatch true
+postmulti -l -i nomatch
+";
+    let Some((_keep, out)) = run("list_select_and_execute", scenario) else {
+        return;
+    };
+    let list = common::step(&out, 4);
+    assert_eq!(list.status, 0);
+    assert_eq!(
+        list.stdout,
+        "-               -               y         /etc/postfix\n\
+         postfix-a       mta             y         /etc/postfix-a\n\
+         -               -               n         /etc/postfix-b\n"
+    );
+    assert_eq!(
+        common::step(&out, 5).stdout,
+        "postfix-a       mta             y         /etc/postfix-a\n"
+    );
+    let x = common::step(&out, 6);
+    assert_eq!(x.status, 0);
+    assert_eq!(
+        x.stdout,
+        "/etc/postfix-a\npostfix-a\nmta\n/var/spool/postfix-a\n"
+    );
+    // One child failed, the others ran: exit 1, no diagnostic.
+    let failing = common::step(&out, 7);
+    assert_eq!(failing.status, 1);
+    assert_eq!(failing.stderr, "");
+    let none = common::step(&out, 8);
+    assert_eq!(none.status, 1);
+    assert_eq!(none.stderr, "postmulti: fatal: No matching instances\n");
+    assert_eq!(
+        none.syslog,
+        "<18> postmulti: fatal: No matching instances\n"
+    );
+    let silent = common::step(&out, 9);
+    assert_eq!((silent.status, silent.stdout.as_str()), (0, ""));
+}
