@@ -207,3 +207,48 @@ postmulti -l -i nomatch
     let silent = common::step(&out, 9);
     assert_eq!((silent.status, silent.stdout.as_str()), (0, ""));
 }
+
+/// Spec D1: `-e destroy` of a stopped, disabled instance whose queue holds
+/// a message refuses and changes nothing; once the queue is empty it
+/// destroys.  (The real postmulti deletes the instance around the mail.)
+#[test]
+fn destroy_refuses_an_instance_with_queued_mail() {
+    let scenario = "setup: postmulti -e init
+setup: postmulti -I postfix-a -e create
+setup: mkdir -p /var/spool/postfix-a/deferred/A && echo x > /var/spool/postfix-a/deferred/A/6E86421
+setup: cp /etc/postfix/main.cf /root/main.cf.before
+postmulti -i postfix-a -e destroy
+cmp /etc/postfix/main.cf /root/main.cf.before && echo primary-unchanged
+postmulti -l -i a
+ls /etc/postfix-a
+setup: rm /var/spool/postfix-a/deferred/A/6E86421 && rmdir /var/spool/postfix-a/deferred/A
+postmulti -i postfix-a -e destroy
+postmulti -l -i a
+test -e /etc/postfix-a || echo config-gone
+";
+    let Some((_keep, out)) = run("destroy_refuses_an_instance_with_queued_mail", scenario) else {
+        return;
+    };
+    let refused = common::step(&out, 5);
+    assert_eq!(refused.status, 1, "{}", refused.stderr);
+    assert_eq!(
+        refused.stderr,
+        "postfix/postlog: fatal: Instance '/etc/postfix-a' deferred queue is not empty\n"
+    );
+    assert_in_order(
+        "refusal syslog",
+        &refused.syslog,
+        &[
+            "postfix/postmulti-script",
+            "fatal: Instance '/etc/postfix-a' deferred queue is not empty",
+        ],
+    );
+    assert_eq!(common::step(&out, 6).stdout, "primary-unchanged\n");
+    assert!(common::step(&out, 7).stdout.starts_with("postfix-a "));
+    assert_eq!(common::step(&out, 8).stdout, "main.cf\nmaster.cf\n");
+    let destroyed = common::step(&out, 10);
+    assert_eq!(destroyed.status, 0, "{}", destroyed.stderr);
+    assert_lacks("destroyed", &destroyed.stderr, "queue is not empty");
+    assert_eq!(common::step(&out, 11).stdout, "");
+    assert_eq!(common::step(&out, 12).stdout, "config-gone\n");
+}
