@@ -6,11 +6,8 @@
 //! so that postconf's warnings about that main.cf appear exactly as they
 //! would.
 
-use std::ffi::OsStr;
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use anyhow::Result;
 
@@ -88,33 +85,13 @@ fn deport(settings: &Settings, target: &Instance, env: &Environment) -> Result<(
     if !script::is_regular_file(&config::main_cf_path(&target.config_dir)) {
         return update_instance_directories(settings, directories, &target.config_dir, false);
     }
-    if postfix_says_running(settings, &target.config_dir, env) {
+    if script::postfix_status_says_running(settings, &target.config_dir, env) {
         return Err(script::script_fatal(
             settings,
             &msg!(b"Instance '", target.config_dir, b"' is not stopped"),
         ));
     }
     update_instance_directories(settings, directories, &target.config_dir, true)
-}
-
-/// `postfix -c <dir> status`, quietly, as the script asks it (it also
-/// leaves postfix-script's record in the log, as the script's call does).
-fn postfix_says_running(settings: &Settings, config_dir: &[u8], env: &Environment) -> bool {
-    Command::new(settings.command_path("postfix"))
-        .arg("-c")
-        .arg(OsStr::from_bytes(config_dir))
-        .arg("status")
-        .env_clear()
-        .envs(
-            env.0
-                .iter()
-                .map(|(n, v)| (OsStr::from_bytes(n), OsStr::from_bytes(v))),
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 /// The script's update_cfdirs: sets the primary's

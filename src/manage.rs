@@ -10,7 +10,6 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use anyhow::Result;
 
@@ -310,20 +309,7 @@ fn refuse_destroy_of_queued_mail(
     };
     // The script asks `postfix status` before this point, and that leaves
     // a "not running" record in the log; so does the refusal.
-    let _ = Command::new(settings.command_path("postfix"))
-        .arg("-c")
-        .arg(OsStr::from_bytes(&target.config_dir))
-        .arg("status")
-        .env_clear()
-        .envs(
-            env.0
-                .iter()
-                .map(|(n, v)| (OsStr::from_bytes(n), OsStr::from_bytes(v))),
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    script::postfix_status_says_running(settings, &target.config_dir, env);
     Err(script::script_fatal(settings, &refusal))
 }
 

@@ -9,6 +9,7 @@ use std::io::IsTerminal;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 use anyhow::Result;
 
@@ -208,6 +209,31 @@ pub fn would_proceed_with_destroy(config: &Config, target: &Instance) -> bool {
         && !target.config_dir.is_empty()
         && is_regular_file(&config::main_cf_path(&target.config_dir))
         && !master_is_running(&target.queue_dir)
+}
+
+/// `postfix -c <dir> status`, quietly, as the script asks it before
+/// `deport` and `destroy`; besides the answer it leaves postfix-script's
+/// record in the log, as the script's call does.
+pub fn postfix_status_says_running(
+    settings: &Settings,
+    config_dir: &[u8],
+    env: &Environment,
+) -> bool {
+    Command::new(settings.command_path("postfix"))
+        .arg("-c")
+        .arg(OsStr::from_bytes(config_dir))
+        .arg("status")
+        .env_clear()
+        .envs(
+            env.0
+                .iter()
+                .map(|(n, v)| (OsStr::from_bytes(n), OsStr::from_bytes(v))),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Whether `path` is a regular file (following symlinks, as `test -f`).
