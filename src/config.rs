@@ -35,12 +35,18 @@ pub fn split_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 impl Config {
-    /// Reads the primary main.cf; its warnings go out as postmulti's own.
-    pub fn load() -> Result<Config> {
-        let config_dir = match std::env::var_os("MAIL_CONFIG") {
+    /// Where the primary main.cf is read from: `$MAIL_CONFIG` if set (any
+    /// value; it is checked later), else the compiled-in default.
+    pub fn directory() -> Vec<u8> {
+        match std::env::var_os("MAIL_CONFIG") {
             Some(dir) => dir.as_bytes().to_vec(),
             None => CONFIG_DIRECTORY.to_vec(),
-        };
+        }
+    }
+
+    /// Reads the primary main.cf; its warnings go out as postmulti's own.
+    pub fn load() -> Result<Config> {
+        let config_dir = Config::directory();
         let path = main_cf_path(&config_dir);
         // Postfix opens, then reads: a directory opens fine and fails to read.
         let shown = path.as_os_str().as_bytes();

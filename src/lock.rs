@@ -1,6 +1,6 @@
 //! The life-cycle lock: one exclusive flock() on the primary configuration
-//! directory, held from before the instances are loaded until the action
-//! is complete, so that concurrent `postmulti -e` runs take turns and none
+//! directory, held from before main.cf is read until the action is
+//! complete, so that concurrent `postmulti -e` runs take turns and none
 //! acts on a list another one is changing.
 //!
 //! A directory, not a lock file: nothing new appears in /etc/postfix, and
@@ -21,6 +21,15 @@ use crate::msg;
 /// The held lock; dropping it (or exiting) releases it.
 pub struct LifeCycleLock {
     _dir: Flock<File>,
+}
+
+/// Waits for and takes the lock on `config_dir`; `None` if the directory
+/// cannot be opened (reading main.cf will then fail with the real error).
+pub fn acquire_if_present(config_dir: &[u8]) -> Result<Option<LifeCycleLock>> {
+    match File::open(OsStr::from_bytes(config_dir)) {
+        Ok(_) => acquire(config_dir).map(Some),
+        Err(_) => Ok(None),
+    }
 }
 
 /// Waits for and takes the lock on `config_dir`.

@@ -81,12 +81,22 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
         _ => {}
     }
 
+    let life_cycle = matches!(
+        &parsed,
+        Ok(Parsed::Run(cli::Invocation {
+            mode: Mode::Edit(_),
+            ..
+        }))
+    );
+    // Life-cycle actions take their lock before main.cf is read, so that
+    // what they read is what the previous action left.
+    let _lock = if life_cycle {
+        lock::acquire_if_present(&config::Config::directory())?
+    } else {
+        None
+    };
     let config = config::Config::load()?;
-    if let Ok(Parsed::Run(cli::Invocation {
-        mode: Mode::Edit(_),
-        ..
-    })) = &parsed
-    {
+    if life_cycle {
         let command_directory = config.eval("command_directory")?;
         defaults::adopt_installed(std::path::Path::new(std::ffi::OsStr::from_bytes(&msg!(
             command_directory,

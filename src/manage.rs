@@ -19,7 +19,7 @@ use crate::fatal::Fatal;
 use crate::instances::{self, Claims, Instance};
 use crate::maincf;
 use crate::script::{self, Environment, Exports};
-use crate::{direct, fatal, lock, msg, queue};
+use crate::{direct, fatal, msg, queue};
 
 /// Runs `-e action`; returns only on error (the script replaces us).
 pub fn run(
@@ -29,8 +29,6 @@ pub fn run(
     selection: &Selection,
     edit: &Edit,
 ) -> Result<u8> {
-    // Before anything is loaded: the list must not change under us.
-    let _lock = lock::acquire(&settings.config_dir)?;
     let mut exports = Exports::default();
     let mut instances = Vec::new();
     let target = match edit {

@@ -252,3 +252,33 @@ test -e /etc/postfix-a || echo config-gone
     assert_eq!(common::step(&out, 11).stdout, "");
     assert_eq!(common::step(&out, 12).stdout, "config-gone\n");
 }
+
+/// Twenty `-e create` started at once, with twenty real `postconf -e`
+/// edits of the primary main.cf beside them: the life-cycle lock makes
+/// the creates take turns and postconf's write protocol keeps every edit,
+/// so every instance and every edit is there afterwards and main.cf parses.
+#[test]
+fn concurrent_creates_lose_nothing() {
+    // The script's postconf queries warn about the extra_* parameters
+    // (unused); anything else on stderr is a failure.
+    let scenario = "setup: postmulti -e init
+for i in $(seq 1 20); do postmulti -I postfix-c$i -e create >/dev/null 2>/root/err$i & postconf -e extra_$i=$i & done; wait; cat /root/err* | grep -v 'unused parameter: extra_' || true
+postmulti -l | wc -l
+postconf -h multi_instance_directories | wc -w
+grep -c '^extra_' /etc/postfix/main.cf
+postconf -n >/dev/null && echo parses
+";
+    // Twenty creates one after another outlast the default step limit.
+    // SAFETY: only widens a limit that every harness run reads.
+    unsafe { std::env::set_var("POSTMULTI_STEP_TIMEOUT", "600") };
+    let Some((_keep, out)) = run("concurrent_creates_lose_nothing", scenario) else {
+        return;
+    };
+    let creates = common::step(&out, 2);
+    assert_eq!(creates.status, 0, "{}", creates.stderr);
+    assert_eq!(creates.stdout, "", "create errors: {}", creates.stdout);
+    assert_eq!(common::step(&out, 3).stdout.trim(), "21");
+    assert_eq!(common::step(&out, 4).stdout.trim(), "20");
+    assert_eq!(common::step(&out, 5).stdout.trim(), "20");
+    assert_eq!(common::step(&out, 6).stdout, "parses\n");
+}
