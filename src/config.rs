@@ -74,9 +74,7 @@ impl Config {
 
     /// The value as written in main.cf (or the built-in default), unexpanded.
     pub fn raw(&self, name: &str) -> Option<&[u8]> {
-        self.cf
-            .get(name.as_bytes())
-            .or_else(|| defaults::default_value(name.as_bytes()))
+        defaults::setting(&self.cf, name.as_bytes())
     }
 
     /// Whether main.cf itself sets `name`.
@@ -87,12 +85,7 @@ impl Config {
     /// The value of `name` with `$name` references expanded recursively.
     pub fn eval(&self, name: &str) -> Result<Vec<u8>> {
         let raw = self.raw(name).unwrap_or_default();
-        let mut lookup = |n: &[u8]| {
-            self.cf
-                .get(n)
-                .or_else(|| defaults::default_value(n))
-                .map(<[u8]>::to_vec)
-        };
+        let mut lookup = |n: &[u8]| defaults::setting(&self.cf, n).map(<[u8]>::to_vec);
         match expand::expand(raw, &mut lookup, true) {
             Ok(e) => Ok(e.value),
             Err(e) => {

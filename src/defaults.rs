@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use crate::maincf;
+use crate::maincf::{self, MainCf};
 
 /// The compiled-in configuration directory; `MAIL_CONFIG` may only repeat it.
 pub const CONFIG_DIRECTORY: &[u8] = b"/etc/postfix";
@@ -118,6 +118,12 @@ pub fn default_value(name: &[u8]) -> Option<&'static [u8]> {
         .chain(FIXED.iter())
         .find(|(n, _)| n.as_bytes() == name)
         .map(|(_, v)| v.as_bytes())
+}
+
+/// What `$name` stands for in a main.cf: its setting there, else the
+/// built-in default; `None` if neither exists.
+pub fn setting<'a>(cf: &'a MainCf, name: &[u8]) -> Option<&'a [u8]> {
+    cf.get(name).or_else(|| default_value(name))
 }
 
 /// Whether SMTPUTF8 is on by default at this compatibility level (its

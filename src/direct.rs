@@ -112,10 +112,7 @@ fn update_instance_directories(
             .unwrap_or_default();
         let mut found = false;
         let mut keep = Vec::new();
-        for d in alternates
-            .split(|b| b" \t\r\n,".contains(b))
-            .filter(|d| !d.is_empty())
-        {
+        for d in config::split_list(alternates) {
             if d == dir {
                 found = true;
             } else {

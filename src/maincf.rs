@@ -19,24 +19,6 @@ pub fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-/// Splits `content` into logical lines; `warn` receives the text of each
-/// warning readllines() would print for the file at `path`.
-pub fn logical_lines(
-    content: &[u8],
-    path: &[u8],
-    warn: &mut dyn FnMut(Vec<u8>),
-) -> Vec<LogicalLine> {
-    let mut lines = Vec::new();
-    scan_logical_lines(content, path, &mut |event| {
-        match event {
-            LineEvent::Warning(w) => warn(w),
-            LineEvent::Line(line) => lines.push(line),
-        }
-        true
-    });
-    lines
-}
-
 /// What reading main.cf produces, in file order.
 pub enum LineEvent {
     /// The text of a warning readllines() prints at this point.
@@ -263,6 +245,24 @@ impl MainCf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Splits `content` into logical lines; `warn` receives the text of each
+    /// warning readllines() would print for the file at `path`.
+    fn logical_lines(
+        content: &[u8],
+        path: &[u8],
+        warn: &mut dyn FnMut(Vec<u8>),
+    ) -> Vec<LogicalLine> {
+        let mut lines = Vec::new();
+        scan_logical_lines(content, path, &mut |event| {
+            match event {
+                LineEvent::Warning(w) => warn(w),
+                LineEvent::Line(line) => lines.push(line),
+            }
+            true
+        });
+        lines
+    }
 
     fn lines(input: &[u8]) -> (Vec<(String, usize, usize)>, Vec<String>) {
         let mut warnings = Vec::new();

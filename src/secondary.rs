@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use crate::defaults;
 use crate::expand;
 use crate::instances::SecondaryValues;
-use crate::maincf::{self, MainCf};
+use crate::maincf::{self, LineEvent, MainCf};
 use crate::msg;
 
 /// The parameters postmulti asks postconf for, in its order.
@@ -82,14 +82,8 @@ pub fn query_in_process<const N: usize>(dir: &[u8], names: [&str; N]) -> Option<
         return None;
     }
     let eval = |name: &str| -> Option<Vec<u8>> {
-        let raw = cf
-            .get(name.as_bytes())
-            .or_else(|| defaults::default_value(name.as_bytes()))?;
-        let mut lookup = |n: &[u8]| {
-            cf.get(n)
-                .or_else(|| defaults::default_value(n))
-                .map(<[u8]>::to_vec)
-        };
+        let raw = defaults::setting(&cf, name.as_bytes())?;
+        let mut lookup = |n: &[u8]| defaults::setting(&cf, n).map(<[u8]>::to_vec);
         let expanded = expand::expand(raw, &mut lookup, true).ok()?;
         // A reference to a name that is neither set nor known to us could be
         // a default we do not carry, or an "undefined parameter" warning.
@@ -118,25 +112,33 @@ fn collapse_whitespace(value: &[u8]) -> Vec<u8> {
 /// inside a field, as in Debian's stock `-o syslog_name=${...?{...}:{...}}`,
 /// are fine.
 fn master_cf_is_plain(content: &[u8]) -> bool {
-    let mut clean = true;
-    let lines = maincf::logical_lines(content, b"master.cf", &mut |_| clean = false);
-    clean
-        && lines.iter().all(|line| {
-            let Some(fields) = master_fields(&line.text) else {
-                return false;
-            };
-            fields.len() >= 8
-                && !fields.iter().any(|f| f.starts_with(b"{"))
-                && matches!(
-                    fields[1],
-                    b"inet" | b"unix" | b"unix-dgram" | b"fifo" | b"pass"
-                )
-                && fields[2..5]
-                    .iter()
-                    .all(|f| matches!(*f, b"y" | b"n" | b"-"))
-                && is_count(fields[5], true)
-                && is_count(fields[6], false)
-        })
+    let mut plain = true;
+    maincf::scan_logical_lines(content, b"master.cf", &mut |event| {
+        plain = match event {
+            LineEvent::Warning(_) => false,
+            LineEvent::Line(line) => is_plain_entry(&line.text),
+        };
+        plain
+    });
+    plain
+}
+
+/// One master.cf entry with the eight fields and ordinary values.
+fn is_plain_entry(text: &[u8]) -> bool {
+    let Some(fields) = master_fields(text) else {
+        return false;
+    };
+    fields.len() >= 8
+        && !fields.iter().any(|f| f.starts_with(b"{"))
+        && matches!(
+            fields[1],
+            b"inet" | b"unix" | b"unix-dgram" | b"fifo" | b"pass"
+        )
+        && fields[2..5]
+            .iter()
+            .all(|f| matches!(*f, b"y" | b"n" | b"-"))
+        && is_count(fields[5], true)
+        && is_count(fields[6], false)
 }
 
 /// Splits a master.cf entry into fields at whitespace outside `{}`; `None`
