@@ -79,7 +79,8 @@ static INSTALLED: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
 /// Postfix's own scripts, so they must agree with the Postfix installed
 /// now, even if it differs from the one this binary was built beside.
 pub fn adopt_installed(postconf: &Path) {
-    let names: Vec<&str> = INSTALL.iter().map(|(n, _)| *n).collect();
+    let mut names: Vec<&str> = INSTALL.iter().map(|(n, _)| *n).collect();
+    names.push("mail_version");
     let Ok(output) = Command::new(postconf)
         .arg("-d")
         .args(&names)
@@ -104,6 +105,15 @@ pub fn adopt_installed(postconf: &Path) {
         })
         .collect();
     let _ = INSTALLED.set(values);
+}
+
+/// The installed Postfix's `mail_version`, once [`adopt_installed`] ran.
+pub fn installed_mail_version() -> Option<&'static [u8]> {
+    INSTALLED
+        .get()?
+        .iter()
+        .find(|(n, _)| n == "mail_version")
+        .map(|(_, v)| v.as_slice())
 }
 
 /// The default of `name`, if we know it.

@@ -4,7 +4,8 @@
 //! and `deport` when the script's queries of the primary main.cf
 //! (`postconf -h`, `-hx`) would print nothing — otherwise the script runs,
 //! so that postconf's warnings about that main.cf appear exactly as they
-//! would.
+//! would.  `create`, `import` (src/create.rs) and `destroy`
+//! (src/destroy.rs) add their own conditions.
 
 use std::io::Write;
 use std::path::Path;
@@ -19,7 +20,7 @@ use crate::fatal::Fatal;
 use crate::instances::Instance;
 use crate::maincf::MainCf;
 use crate::script::{self, Environment, Exports};
-use crate::{ExitQuietly, msg, secondary};
+use crate::{ExitQuietly, create, destroy, msg, secondary};
 
 /// Performs `edit` on `target` if it can be done in-process exactly;
 /// `None` means the script has to do it.  `env` is what the script would
@@ -40,11 +41,16 @@ pub fn try_run(
         })?;
         return Ok(Some(0));
     }
-    if !matches!(
-        edit,
-        Edit::Enable | Edit::Disable | Edit::Assign(_) | Edit::Deport
-    ) {
-        return Ok(None);
+    match edit {
+        Edit::Create { .. } | Edit::Import { .. } => {
+            let import = matches!(edit, Edit::Import { .. });
+            return match create::prepare(settings, target, exports, import)? {
+                Some(plan) => plan.run(settings, env).map(Some),
+                None => Ok(None),
+            };
+        }
+        Edit::Destroy => return destroy::run(settings, target, env),
+        _ => {}
     }
     let Some([wrapper, enable]) = secondary::query_in_process(
         &settings.config_dir,
@@ -97,7 +103,7 @@ fn deport(settings: &Settings, target: &Instance, env: &Environment) -> Result<(
 /// The script's update_cfdirs: sets the primary's
 /// `multi_instance_directories` to the new list and keeps `dir` in
 /// `alternate_config_directories` (`remember`) or out of it.
-fn update_instance_directories(
+pub fn update_instance_directories(
     settings: &Settings,
     directories: &[u8],
     dir: &[u8],

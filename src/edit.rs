@@ -18,8 +18,8 @@ use crate::msg;
 
 /// Which of postconf's three edit options a request stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// -X and -# are verified against the real postconf (tests/edit_golden)
-// ahead of the native create and destroy, which will use them.
+// -X is verified against the real postconf (tests/edit_golden) like the
+// others, though no action of postmulti-script removes a parameter.
 #[cfg_attr(not(test), allow(dead_code))]
 pub enum EditMode {
     /// `-e name=value ...`: replace every setting of each name, append the

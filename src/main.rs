@@ -6,7 +6,9 @@
 mod atomic_write;
 mod cli;
 mod config;
+mod create;
 mod defaults;
+mod destroy;
 mod diag;
 mod direct;
 mod edit;
@@ -18,9 +20,11 @@ mod list;
 mod lock;
 mod maincf;
 mod manage;
+mod postinstall;
 mod queue;
 mod script;
 mod secondary;
+mod undo;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;

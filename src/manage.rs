@@ -29,6 +29,7 @@ pub fn run(
     selection: &Selection,
     edit: &Edit,
 ) -> Result<u8> {
+    crate::destroy::finish_interrupted(settings);
     let mut exports = Exports::default();
     let mut instances = Vec::new();
     let target = match edit {

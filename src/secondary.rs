@@ -64,36 +64,72 @@ pub fn read_in_process(dir: &[u8]) -> Option<SecondaryValues> {
 /// What `postconf -xc <dir> -h <names>` prints for each name, if postconf
 /// would print nothing else (no warning of any kind); `None` otherwise.
 pub fn query_in_process<const N: usize>(dir: &[u8], names: [&str; N]) -> Option<[Vec<u8>; N]> {
-    let main_cf = PathBuf::from(OsStr::from_bytes(&msg!(dir, b"/main.cf")));
-    let master_cf = PathBuf::from(OsStr::from_bytes(&msg!(dir, b"/master.cf")));
-    let content = std::fs::read(&main_cf).ok()?;
-    let master = std::fs::read(&master_cf).ok()?;
-    if !master_cf_is_plain(&master) {
-        return None;
-    }
-    let mut clean = true;
-    let seed: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
-    let cf = MainCf::parse(&content, &main_cf, &seed, &mut |_| clean = false).ok()?;
-    if !clean
-        || !cf
-            .names()
-            .all(|n| n == b"config_directory" || known_parameters().contains(n))
-    {
-        return None;
-    }
-    let eval = |name: &str| -> Option<Vec<u8>> {
-        let raw = defaults::setting(&cf, name.as_bytes())?;
-        let mut lookup = |n: &[u8]| defaults::setting(&cf, n).map(<[u8]>::to_vec);
-        let expanded = expand::expand(raw, &mut lookup, true).ok()?;
-        // A reference to a name that is neither set nor known to us could be
-        // a default we do not carry, or an "undefined parameter" warning.
-        if !expanded.undefined.is_empty() {
+    let content = std::fs::read(OsStr::from_bytes(&msg!(dir, b"/main.cf"))).ok()?;
+    let master = std::fs::read(OsStr::from_bytes(&msg!(dir, b"/master.cf"))).ok()?;
+    let cf = SilentMainCf::parse(dir, &content, &master)?;
+    let values: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| cf.expanded(n))
+        .collect::<Option<_>>()?;
+    values.try_into().ok()
+}
+
+/// A main.cf (with its master.cf) about which postconf would print no
+/// warning at all: every parameter known, no syntax problem, a plain
+/// master.cf.
+pub struct SilentMainCf {
+    cf: MainCf,
+}
+
+impl SilentMainCf {
+    /// `content` and `master` as they are (or will be) in `dir`; `None` if
+    /// postconf would have something to say about them.
+    pub fn parse(dir: &[u8], content: &[u8], master: &[u8]) -> Option<SilentMainCf> {
+        if !master_cf_is_plain(master) {
             return None;
         }
-        Some(collapse_whitespace(&expanded.value))
-    };
-    let values: Vec<Vec<u8>> = names.iter().map(|n| eval(n)).collect::<Option<_>>()?;
-    values.try_into().ok()
+        let main_cf = PathBuf::from(OsStr::from_bytes(&msg!(dir, b"/main.cf")));
+        let mut clean = true;
+        let seed: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
+        let cf = MainCf::parse(content, &main_cf, &seed, &mut |_| clean = false).ok()?;
+        let all_known = cf
+            .names()
+            .all(|n| n == b"config_directory" || known_parameters().contains(n));
+        (clean && all_known).then_some(SilentMainCf { cf })
+    }
+
+    /// `postconf -h name`: the setting, else the default, unexpanded.
+    pub fn raw(&self, name: &str) -> Option<Vec<u8>> {
+        defaults::setting(&self.cf, name.as_bytes()).map(collapse_whitespace)
+    }
+
+    /// Whether main.cf itself sets `name` (`postconf -n`).
+    pub fn is_set(&self, name: &str) -> bool {
+        self.cf.get(name.as_bytes()).is_some()
+    }
+
+    /// `postconf -hx name`; `None` where a reference is to a name that is
+    /// neither set nor known to us (a default we do not carry, or an
+    /// "undefined parameter" warning).
+    pub fn expanded(&self, name: &str) -> Option<Vec<u8>> {
+        self.expanded_with(name, &|_| None)
+    }
+
+    /// [`Self::expanded`], with `more` supplying defaults we do not carry.
+    pub fn expanded_with(
+        &self,
+        name: &str,
+        more: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+    ) -> Option<Vec<u8>> {
+        let setting = |n: &[u8]| defaults::setting(&self.cf, n).map(<[u8]>::to_vec);
+        let raw = setting(name.as_bytes()).or_else(|| more(name.as_bytes()))?;
+        let mut lookup = |n: &[u8]| setting(n).or_else(|| more(n));
+        let expanded = expand::expand(&raw, &mut lookup, true).ok()?;
+        expanded
+            .undefined
+            .is_empty()
+            .then(|| collapse_whitespace(&expanded.value))
+    }
 }
 
 /// postconf prints values with every run of space, tab, CR and LF turned
@@ -111,7 +147,7 @@ fn collapse_whitespace(value: &[u8]) -> Vec<u8> {
 /// is a `{...}` group (postconf unpacks those and may complain).  Braces
 /// inside a field, as in Debian's stock `-o syslog_name=${...?{...}:{...}}`,
 /// are fine.
-fn master_cf_is_plain(content: &[u8]) -> bool {
+pub fn master_cf_is_plain(content: &[u8]) -> bool {
     let mut plain = true;
     maincf::scan_logical_lines(content, b"master.cf", &mut |event| {
         plain = match event {
@@ -143,7 +179,7 @@ fn is_plain_entry(text: &[u8]) -> bool {
 
 /// Splits a master.cf entry into fields at whitespace outside `{}`; `None`
 /// if the braces do not balance.
-fn master_fields(text: &[u8]) -> Option<Vec<&[u8]>> {
+pub fn master_fields(text: &[u8]) -> Option<Vec<&[u8]>> {
     let mut fields = Vec::new();
     let mut depth = 0usize;
     let mut start = None;
