@@ -495,6 +495,15 @@ pub fn make_directories(path: &Path, mode: u32, undo: &mut Undo) -> Result<()> {
         at = p.parent();
     }
     for p in missing.into_iter().rev() {
+        // GNU mkdir -p's word for a component that exists but is no directory.
+        if fs::metadata(p).is_ok() {
+            let not_a_directory = std::io::Error::from_raw_os_error(libc::ENOTDIR);
+            return Err(io_error(
+                b"mkdir: cannot create directory",
+                p,
+                &not_a_directory,
+            ));
+        }
         make_directory(p, mode, undo)?;
     }
     Ok(())
