@@ -174,6 +174,11 @@ pub fn prepare(
     let Some(facts) = instance_facts(settings, target, main_cf, master_cf) else {
         return Ok(None);
     };
+    // postfix(1) changes into the queue directory before set-permissions;
+    // only the script's own create makes it beforehand.
+    if adopt && !path(&facts.queue_dir).is_dir() {
+        return Ok(None);
+    }
     let Some(permissions) = postinstall::plan(settings, &installation, &facts) else {
         return Ok(None);
     };
@@ -300,7 +305,8 @@ fn instance_facts(
         master_cf,
     };
     // What postfix-script and post-install check before they start.
-    let usable = absolute(&facts.queue_dir)
+    let usable = postinstall::is_current_compatibility_level(&cf.expanded("compatibility_level")?)
+        && absolute(&facts.queue_dir)
         && absolute(&facts.data_dir)
         && ["command_directory", "daemon_directory", "meta_directory"]
             .iter()

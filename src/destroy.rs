@@ -138,7 +138,9 @@ fn removal_if_postfix_runs(
     .all(|n| is_dir(n))
         && (shlib == b"no" || path(&shlib).is_dir())
         && path(&target.config_dir).is_dir()
-        && path(&msg!(settings.daemon_directory, b"/master")).is_file();
+        && path(&msg!(settings.daemon_directory, b"/master")).is_file()
+        // Else postfix(1) notes "backwards-compatible default settings".
+        && crate::postinstall::is_current_compatibility_level(&cf.expanded("compatibility_level")?);
     let removal = Removal {
         config_dir: target.config_dir.clone(),
         queue_dir: cf.expanded("queue_directory")?,

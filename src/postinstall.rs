@@ -89,6 +89,21 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Whether postfix(1) runs without its note "Postfix is using
+/// backwards-compatible default settings": `compatibility_level` (as
+/// evaluated) is at least the level of this Postfix, 3.11.
+pub fn is_current_compatibility_level(level: &[u8]) -> bool {
+    let parts: Option<Vec<u64>> = std::str::from_utf8(level)
+        .ok()
+        .and_then(|l| l.split('.').map(|p| p.parse().ok()).collect());
+    parts
+        .filter(|v| (1..=3).contains(&v.len()))
+        .is_some_and(|mut v| {
+            v.resize(3, 0);
+            (v[0], v[1], v[2]) >= (3, 11, 0)
+        })
+}
+
 /// What set-permissions needs to know of the new instance, as postfix(1)
 /// would evaluate its main.cf.
 pub struct InstanceFacts {
@@ -495,8 +510,9 @@ pub fn make_directories(path: &Path, mode: u32, undo: &mut Undo) -> Result<()> {
         at = p.parent();
     }
     for p in missing.into_iter().rev() {
-        // GNU mkdir -p's word for a component that exists but is no directory.
-        if fs::metadata(p).is_ok() {
+        // GNU mkdir -p's words for a component that exists but is no
+        // directory: "File exists" for the last, "Not a directory" above it.
+        if fs::metadata(p).is_ok() && p != path {
             let not_a_directory = std::io::Error::from_raw_os_error(libc::ENOTDIR);
             return Err(io_error(
                 b"mkdir: cannot create directory",
@@ -651,6 +667,27 @@ mod tests {
         assert!(needs_chroot(master("y", "custom").as_bytes(), b"3.11"));
         assert!(!needs_chroot(master("y", "proxymap").as_bytes(), b"3.11"));
         assert!(needs_chroot(b"", b"${level}"));
+    }
+
+    #[test]
+    fn compatibility_levels() {
+        for (level, current) in [
+            ("3.11", true),
+            ("3.11.1", true),
+            ("4", true),
+            ("3.10", false),
+            ("3.9.9", false),
+            ("0", false),
+            ("", false),
+            ("3.11.x", false),
+            ("${x}", false),
+        ] {
+            assert_eq!(
+                is_current_compatibility_level(level.as_bytes()),
+                current,
+                "{level}"
+            );
+        }
     }
 
     #[test]
