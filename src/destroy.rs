@@ -153,20 +153,28 @@ fn removal_if_postfix_runs(
 
 /// Spec D1: no destroy while a queue holds a message.
 fn refuse_queued_mail(settings: &Settings, target: &Instance) -> Result<()> {
-    let refusal = match queue::first_nonempty_queue(&path(&target.queue_dir)) {
-        Ok(None) => return Ok(()),
-        Ok(Some(queue)) => msg!(
+    match queued_mail_refusal(target) {
+        Some(refusal) => Err(script::script_fatal(settings, &refusal)),
+        None => Ok(()),
+    }
+}
+
+/// Spec D1's refusal of `target`, if one of its queues holds a message
+/// (or cannot be read).
+pub fn queued_mail_refusal(target: &Instance) -> Option<Vec<u8>> {
+    match queue::first_nonempty_queue(&path(&target.queue_dir)) {
+        Ok(None) => None,
+        Ok(Some(queue)) => Some(msg!(
             b"Instance '",
             target.config_dir,
             b"' ",
             queue,
             b" queue is not empty"
-        ),
+        )),
         Err((at, err)) => {
-            msg!(Fatal::io(msg!(b"open directory ", at.as_os_str().as_bytes()), &err).0)
+            Some(Fatal::io(msg!(b"open directory ", at.as_os_str().as_bytes()), &err).0)
         }
-    };
-    Err(script::script_fatal(settings, &refusal))
+    }
 }
 
 fn write_journal(journal: &Path, content: &[u8]) -> Result<()> {

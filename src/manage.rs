@@ -1,25 +1,21 @@
 //! Life-cycle mode (`-e action`): the checks and computations postmulti
 //! makes itself (which instance, which directories, which name and group,
-//! where it goes in the list), then the hand-over to Postfix's own
+//! where it goes in the list), then the action, done in-process where that
+//! is exact (src/direct.rs) or handed over to Postfix's own
 //! `$daemon_directory/postmulti-script` with the environment it expects.
 //!
 //! One deliberate difference (spec D1): `-e destroy` refuses an instance
 //! whose queue still holds mail, after every refusal the real one makes and
 //! before anything is changed.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
-
 use anyhow::Result;
 
 use crate::cli::{Assignment, Edit, Selection};
 use crate::config::{Config, Settings};
-use crate::fatal::Fatal;
 use crate::instances::{self, Claims, Instance};
 use crate::maincf;
 use crate::script::{self, Environment, Exports};
-use crate::{direct, fatal, msg, queue};
+use crate::{direct, fatal};
 
 /// Runs `-e action`; returns only on error (the script replaces us).
 pub fn run(
@@ -292,19 +288,8 @@ fn refuse_destroy_of_queued_mail(
     target: &Instance,
     env: &Environment,
 ) -> Result<()> {
-    let refusal = match queue::first_nonempty_queue(Path::new(OsStr::from_bytes(&target.queue_dir)))
-    {
-        Ok(None) => return Ok(()),
-        Ok(Some(queue)) => msg!(
-            b"Instance '",
-            target.config_dir,
-            b"' ",
-            queue,
-            b" queue is not empty"
-        ),
-        Err((path, err)) => {
-            msg!(Fatal::io(msg!(b"open directory ", path.as_os_str().as_bytes()), &err).0)
-        }
+    let Some(refusal) = crate::destroy::queued_mail_refusal(target) else {
+        return Ok(());
     };
     // The script asks `postfix status` before this point, and that leaves
     // a "not running" record in the log; so does the refusal.

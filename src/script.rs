@@ -8,6 +8,7 @@ use std::ffi::{CString, OsStr};
 use std::io::IsTerminal;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -219,7 +220,9 @@ pub fn postfix_status_says_running(
     config_dir: &[u8],
     env: &Environment,
 ) -> bool {
+    // argv[0] as the script's PATH lookup gives it.
     Command::new(settings.command_path("postfix"))
+        .arg0("postfix")
         .arg("-c")
         .arg(OsStr::from_bytes(config_dir))
         .arg("status")
