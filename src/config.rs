@@ -130,6 +130,11 @@ impl Config {
     }
 }
 
+/// A path from the bytes of a parameter value.
+pub fn path(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(OsStr::from_bytes(bytes))
+}
+
 /// `<dir>/main.cf`.
 pub fn main_cf_path(dir: &[u8]) -> PathBuf {
     let mut path = dir.to_vec();

@@ -12,7 +12,6 @@
 //! script's: an unverified installation, or a main.cf about which one of
 //! the script's postconf runs would print a warning.
 
-use std::ffi::OsString;
 use std::fs;
 use std::io::Write;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -21,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::config::{self, Settings};
+use crate::config::{self, Settings, path};
 use crate::edit::{self, EditMode, EditRequest};
 use crate::instances::Instance;
 use crate::postinstall::{self, Installation, InstanceFacts, SetPermissions};
@@ -97,20 +96,11 @@ pub struct Plan {
 /// errors.
 pub fn prepare(
     settings: &Settings,
+    primary: &SilentMainCf,
     target: &Instance,
     exports: &Exports,
     import: bool,
 ) -> Result<Option<Plan>> {
-    let Some(primary) = read_silently(&settings.config_dir)? else {
-        return Ok(None);
-    };
-    let (Some(wrapper), Some(enable)) = (
-        primary.expanded("multi_instance_wrapper"),
-        primary.expanded("multi_instance_enable"),
-    ) else {
-        return Ok(None);
-    };
-    script::check_initialised(settings, &wrapper, &enable)?;
     let Some(installation) = Installation::verified(settings) else {
         return Ok(None);
     };
@@ -118,7 +108,7 @@ pub fn prepare(
     let main_cf_path = config::main_cf_path(dir);
     let master_cf_path = path(&msg!(dir, b"/master.cf"));
     let adopt = script::is_regular_file(&main_cf_path) && script::is_regular_file(&master_cf_path);
-    let names = name_edits(target, exports);
+    let names = direct::name_edits(target, exports);
     let (files, master_cf) = if adopt {
         let old_main_cf = fs::read(&main_cf_path)?;
         let (main_cf, warnings) = edited(&old_main_cf, &main_cf_path, EditMode::Set, &names);
@@ -153,7 +143,7 @@ pub fn prepare(
         }
         let staged = path(&msg!(dir, b"/.tmp/main.cf"));
         let (main_cf, warnings) = from_prototype(
-            &primary,
+            primary,
             target,
             &fs::read(&main_proto)?,
             &staged,
@@ -187,31 +177,6 @@ pub fn prepare(
         files,
         permissions,
     }))
-}
-
-/// The primary's main.cf, if postconf's queries of it would be silent.
-fn read_silently(dir: &[u8]) -> Result<Option<SilentMainCf>> {
-    let (Ok(main_cf), Ok(master_cf)) = (
-        fs::read(config::main_cf_path(dir)),
-        fs::read(path(&msg!(dir, b"/master.cf"))),
-    ) else {
-        return Ok(None);
-    };
-    Ok(SilentMainCf::parse(dir, &main_cf, &master_cf))
-}
-
-/// The script's assign_names edits (`-` clears).
-fn name_edits(target: &Instance, exports: &Exports) -> Vec<Vec<u8>> {
-    let mut edits = Vec::new();
-    if exports.name {
-        let name = target.name.as_deref().unwrap_or_default();
-        edits.push(msg!(b"multi_instance_name = ", name));
-    }
-    if exports.group {
-        let group = target.group.as_deref().unwrap_or_default();
-        edits.push(msg!(b"multi_instance_group = ", group));
-    }
-    edits
 }
 
 /// `postconf -c <dir> <mode> <args>` on `content`: the new text and what
@@ -334,10 +299,6 @@ fn host_name_defaults(name: &[u8]) -> Option<Vec<u8>> {
         }),
         _ => None,
     }
-}
-
-fn path(bytes: &[u8]) -> PathBuf {
-    PathBuf::from(OsString::from_vec(bytes.to_vec()))
 }
 
 impl Plan {

@@ -10,15 +10,14 @@
 //! half-way is completed by the next life-cycle action
 //! ([`finish_interrupted`]) instead of leaving an unregistered half.
 
-use std::ffi::OsString;
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 
-use crate::config::{self, Settings};
+use crate::config::{self, Settings, path};
 use crate::fatal::{self, Fatal};
 use crate::instances::Instance;
 use crate::maincf::MainCf;
@@ -77,30 +76,18 @@ impl Removal {
 /// Destroys `target`, or returns `None` if the script must (an
 /// installation or configuration whose outcome we do not reproduce
 /// exactly).  Refusals are the script's, plus D1 (queued mail).
+/// The script's check that the primary is initialised has passed.
 pub fn run(settings: &Settings, target: &Instance, env: &Environment) -> Result<Option<u8>> {
-    let Some([wrapper, enable]) = crate::secondary::query_in_process(
-        &settings.config_dir,
-        ["multi_instance_wrapper", "multi_instance_enable"],
-    ) else {
-        return Ok(None);
-    };
     if Installation::verified(settings).is_none() {
         return Ok(None);
     }
     let dir = &target.config_dir;
-    let (Ok(main_cf), Ok(master_cf)) = (
-        fs::read(config::main_cf_path(dir)),
-        fs::read(path(&msg!(dir, b"/master.cf"))),
-    ) else {
-        return Ok(None);
-    };
-    let Some(cf) = SilentMainCf::parse(dir, &main_cf, &master_cf) else {
+    let Some(cf) = SilentMainCf::read(dir) else {
         return Ok(None);
     };
     let Some(removal) = removal_if_postfix_runs(settings, target, &cf) else {
         return Ok(None);
     };
-    script::check_initialised(settings, &wrapper, &enable)?;
     if script::postfix_status_says_running(settings, dir, env) {
         let text = msg!(b"Instance '", dir, b"' is not stopped");
         return Err(script::script_fatal(settings, &text));
@@ -268,10 +255,6 @@ fn remove_directory(
         diag::Level::Warning,
         &msg!(shown, b": please verify contents and remove by hand"),
     );
-}
-
-fn path(bytes: &[u8]) -> PathBuf {
-    PathBuf::from(OsString::from_vec(bytes.to_vec()))
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ use crate::fatal::Fatal;
 use crate::instances::Instance;
 use crate::maincf::MainCf;
 use crate::script::{self, Environment, Exports};
-use crate::{ExitQuietly, create, destroy, msg, secondary};
+use crate::secondary::SilentMainCf;
+use crate::{ExitQuietly, create, destroy, msg};
 
 /// Performs `edit` on `target` if it can be done in-process exactly;
 /// `None` means the script has to do it.  `env` is what the script would
@@ -41,10 +42,22 @@ pub fn try_run(
         })?;
         return Ok(Some(0));
     }
+    // The script's first check for every other action; it reads the
+    // primary's main.cf as postconf, which must have nothing to say.
+    let Some(primary) = SilentMainCf::read(&settings.config_dir) else {
+        return Ok(None);
+    };
+    let (Some(wrapper), Some(enable)) = (
+        primary.expanded("multi_instance_wrapper"),
+        primary.expanded("multi_instance_enable"),
+    ) else {
+        return Ok(None);
+    };
+    script::check_initialised(settings, &wrapper, &enable)?;
     match edit {
         Edit::Create { .. } | Edit::Import { .. } => {
             let import = matches!(edit, Edit::Import { .. });
-            return match create::prepare(settings, target, exports, import)? {
+            return match create::prepare(settings, &primary, target, exports, import)? {
                 Some(plan) => plan.run(settings, env).map(Some),
                 None => Ok(None),
             };
@@ -52,13 +65,6 @@ pub fn try_run(
         Edit::Destroy => return destroy::run(settings, target, env),
         _ => {}
     }
-    let Some([wrapper, enable]) = secondary::query_in_process(
-        &settings.config_dir,
-        ["multi_instance_wrapper", "multi_instance_enable"],
-    ) else {
-        return Ok(None);
-    };
-    script::check_initialised(settings, &wrapper, &enable)?;
     let setting = |name: &str, value: &[u8]| msg!(name, b" = ", value);
     match edit {
         Edit::Enable => set_parameters(&target.config_dir, |_| {
@@ -68,20 +74,27 @@ pub fn try_run(
             vec![setting("multi_instance_enable", b"no")]
         })?,
         Edit::Assign(_) => {
-            let mut edits = Vec::new();
-            if exports.name {
-                let name = target.name.as_deref().unwrap_or_default();
-                edits.push(setting("multi_instance_name", name));
-            }
-            if exports.group {
-                let group = target.group.as_deref().unwrap_or_default();
-                edits.push(setting("multi_instance_group", group));
-            }
+            let edits = name_edits(target, exports);
             set_parameters(&target.config_dir, |_| edits)?;
         }
         _ => deport(settings, target, env)?,
     }
     Ok(Some(0))
+}
+
+/// The script's assign_names edits of the target's main.cf: the new name
+/// and group, where they change (`-` clears).
+pub fn name_edits(target: &Instance, exports: &Exports) -> Vec<Vec<u8>> {
+    let mut edits = Vec::new();
+    if exports.name {
+        let name = target.name.as_deref().unwrap_or_default();
+        edits.push(msg!(b"multi_instance_name = ", name));
+    }
+    if exports.group {
+        let group = target.group.as_deref().unwrap_or_default();
+        edits.push(msg!(b"multi_instance_group = ", group));
+    }
+    edits
 }
 
 /// `deport`: deregister a stopped instance and remember its directory in

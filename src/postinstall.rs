@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use nix::unistd::{Group, User};
 
-use crate::config::Settings;
+use crate::config::{Settings, path};
 use crate::fatal;
 use crate::maincf::{self, LineEvent};
 use crate::undo::Undo;
@@ -143,8 +143,7 @@ pub fn plan(
     _: &Installation,
     facts: &InstanceFacts,
 ) -> Option<SetPermissions> {
-    let path_of = |b: &[u8]| PathBuf::from(OsStr::from_bytes(b));
-    if path_of(&msg!(facts.config_dir, b"/install.cf")).exists()
+    if path(&msg!(facts.config_dir, b"/install.cf")).exists()
         || !debian_configuration_is_plain(facts)
     {
         return None;
@@ -166,14 +165,14 @@ pub fn plan(
     }
     Some(SetPermissions {
         entries,
-        queue_dir: path_of(&facts.queue_dir),
+        queue_dir: path(&facts.queue_dir),
     })
 }
 
 /// `postfix-files`, then the regular files of `postfix-files.d` in byte
 /// order (post-install's `find ... -type f | sort`, which descends).
 fn postfix_files(meta_directory: &[u8]) -> Option<Vec<PathBuf>> {
-    let meta = PathBuf::from(OsStr::from_bytes(meta_directory));
+    let meta = path(meta_directory);
     let main = meta.join("postfix-files");
     if !main.is_file() {
         return None;
@@ -289,7 +288,7 @@ fn debian_configuration_is_plain(facts: &InstanceFacts) -> bool {
     if Path::new(DEBIAN_DEFAULTS).exists() {
         return false;
     }
-    let queue = PathBuf::from(OsStr::from_bytes(&facts.queue_dir));
+    let queue = path(&facts.queue_dir);
     if ["usr", "lib", "dev", "etc/ssl"]
         .iter()
         .any(|p| fs::symlink_metadata(queue.join(p)).is_ok())

@@ -64,9 +64,7 @@ pub fn read_in_process(dir: &[u8]) -> Option<SecondaryValues> {
 /// What `postconf -xc <dir> -h <names>` prints for each name, if postconf
 /// would print nothing else (no warning of any kind); `None` otherwise.
 pub fn query_in_process<const N: usize>(dir: &[u8], names: [&str; N]) -> Option<[Vec<u8>; N]> {
-    let content = std::fs::read(OsStr::from_bytes(&msg!(dir, b"/main.cf"))).ok()?;
-    let master = std::fs::read(OsStr::from_bytes(&msg!(dir, b"/master.cf"))).ok()?;
-    let cf = SilentMainCf::parse(dir, &content, &master)?;
+    let cf = SilentMainCf::read(dir)?;
     let values: Vec<Vec<u8>> = names
         .iter()
         .map(|n| cf.expanded(n))
@@ -82,6 +80,14 @@ pub struct SilentMainCf {
 }
 
 impl SilentMainCf {
+    /// `<dir>/main.cf` with `<dir>/master.cf`; `None` if either cannot be
+    /// read or postconf would have something to say about them.
+    pub fn read(dir: &[u8]) -> Option<SilentMainCf> {
+        let content = std::fs::read(OsStr::from_bytes(&msg!(dir, b"/main.cf"))).ok()?;
+        let master = std::fs::read(OsStr::from_bytes(&msg!(dir, b"/master.cf"))).ok()?;
+        SilentMainCf::parse(dir, &content, &master)
+    }
+
     /// `content` and `master` as they are (or will be) in `dir`; `None` if
     /// postconf would have something to say about them.
     pub fn parse(dir: &[u8], content: &[u8], master: &[u8]) -> Option<SilentMainCf> {
