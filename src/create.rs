@@ -269,20 +269,16 @@ fn instance_facts(
         myorigin: cf.expanded_with("myorigin", &host_name_defaults)?,
         master_cf,
     };
-    // What postfix-script and post-install check before they start.
-    let usable = postinstall::is_current_compatibility_level(&cf.expanded("compatibility_level")?)
+    // What post-install checks before it starts.
+    let usable = postinstall::postfix_runs_quietly(settings, &cf)
         && absolute(&facts.queue_dir)
         && absolute(&facts.data_dir)
         && ["command_directory", "daemon_directory", "meta_directory"]
             .iter()
-            .all(|n| {
-                cf.expanded(n)
-                    .is_some_and(|v| absolute(&v) && path(&v).is_dir())
-            })
+            .all(|n| cf.expanded(n).is_some_and(|v| absolute(&v)))
         && ["html_directory", "readme_directory", "shlib_directory"]
             .iter()
-            .all(|n| cf.expanded(n).is_some_and(|v| v == b"no" || absolute(&v)))
-        && path(&msg!(settings.daemon_directory, b"/master")).is_file();
+            .all(|n| cf.expanded(n).is_some_and(|v| v == b"no" || absolute(&v)));
     usable.then_some(facts)
 }
 

@@ -75,8 +75,9 @@ impl Removal {
 
 /// Destroys `target`, or returns `None` if the script must (an
 /// installation or configuration whose outcome we do not reproduce
-/// exactly).  Refusals are the script's, plus D1 (queued mail).
-/// The script's check that the primary is initialised has passed.
+/// exactly).  Called once the script's check that the primary is
+/// initialised has passed; refusals are the script's, plus D1 (queued
+/// mail).
 pub fn run(settings: &Settings, target: &Instance, env: &Environment) -> Result<Option<u8>> {
     if Installation::verified(settings).is_none() {
         return Ok(None);
@@ -113,21 +114,11 @@ fn removal_if_postfix_runs(
     target: &Instance,
     cf: &SilentMainCf,
 ) -> Option<Removal> {
-    let is_dir = |name: &str| cf.expanded(name).is_some_and(|v| path(&v).is_dir());
-    let shlib = cf.expanded("shlib_directory")?;
-    let runs = [
-        "command_directory",
-        "daemon_directory",
-        "meta_directory",
-        "queue_directory",
-    ]
-    .iter()
-    .all(|n| is_dir(n))
-        && (shlib == b"no" || path(&shlib).is_dir())
-        && path(&target.config_dir).is_dir()
-        && path(&msg!(settings.daemon_directory, b"/master")).is_file()
-        // Else postfix(1) notes "backwards-compatible default settings".
-        && crate::postinstall::is_current_compatibility_level(&cf.expanded("compatibility_level")?);
+    let runs = crate::postinstall::postfix_runs_quietly(settings, cf)
+        && cf
+            .expanded("queue_directory")
+            .is_some_and(|q| path(&q).is_dir())
+        && path(&target.config_dir).is_dir();
     let removal = Removal {
         config_dir: target.config_dir.clone(),
         queue_dir: cf.expanded("queue_directory")?,

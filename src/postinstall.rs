@@ -28,8 +28,9 @@ use nix::unistd::{Group, User};
 use crate::config::{Settings, path};
 use crate::fatal;
 use crate::maincf::{self, LineEvent};
+use crate::secondary::{self, SilentMainCf};
 use crate::undo::Undo;
-use crate::{ExitQuietly, msg, secondary};
+use crate::{ExitQuietly, msg};
 
 /// Debian's hook at the end of post-install's create-missing step, and the
 /// helper it copies files with.
@@ -102,6 +103,25 @@ pub fn is_current_compatibility_level(level: &[u8]) -> bool {
             v.resize(3, 0);
             (v[0], v[1], v[2]) >= (3, 11, 0)
         })
+}
+
+/// Whether `postfix -c <dir> ...` would run postfix-script for the
+/// instance `cf` without a word: postfix(1) changes into the command,
+/// daemon and queue directories and notes "backwards-compatible default
+/// settings" below level 3.11; postfix-script checks the directories and
+/// the master program.  (The queue directory is the caller's: create makes
+/// it first.)
+pub fn postfix_runs_quietly(settings: &Settings, cf: &SilentMainCf) -> bool {
+    let is_dir = |name: &str| cf.expanded(name).is_some_and(|v| path(&v).is_dir());
+    cf.expanded("compatibility_level")
+        .is_some_and(|level| is_current_compatibility_level(&level))
+        && ["command_directory", "daemon_directory", "meta_directory"]
+            .iter()
+            .all(|n| is_dir(n))
+        && cf
+            .expanded("shlib_directory")
+            .is_some_and(|v| v == b"no" || path(&v).is_dir())
+        && path(&msg!(settings.daemon_directory, b"/master")).is_file()
 }
 
 /// What set-permissions needs to know of the new instance, as postfix(1)
