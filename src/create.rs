@@ -110,9 +110,14 @@ pub fn prepare(
     let adopt = script::is_regular_file(&main_cf_path) && script::is_regular_file(&master_cf_path);
     let names = direct::name_edits(target, exports);
     let (files, master_cf) = if adopt {
-        let old_main_cf = fs::read(&main_cf_path)?;
-        let (main_cf, warnings) = edited(&old_main_cf, &main_cf_path, EditMode::Set, &names);
-        let master_cf = fs::read(&master_cf_path)?;
+        let (Ok(old_main_cf), Ok(master_cf)) = (fs::read(&main_cf_path), fs::read(&master_cf_path))
+        else {
+            return Ok(None);
+        };
+        let Some((main_cf, warnings)) = edited(&old_main_cf, &main_cf_path, EditMode::Set, &names)
+        else {
+            return Ok(None);
+        };
         let files = Files::Adopted {
             old_main_cf,
             main_cf,
@@ -141,16 +146,16 @@ pub fn prepare(
                 return Err(script::script_fatal(settings, &text));
             }
         }
+        // Unreadable prototypes: the script's cp says why.
+        let (Ok(proto), Ok(master_cf)) = (fs::read(&main_proto), fs::read(&master_proto)) else {
+            return Ok(None);
+        };
         let staged = path(&msg!(dir, b"/.tmp/main.cf"));
-        let (main_cf, warnings) = from_prototype(
-            primary,
-            target,
-            &fs::read(&main_proto)?,
-            &staged,
-            &main_cf_path,
-            &names,
-        );
-        let master_cf = fs::read(&master_proto)?;
+        let Some((main_cf, warnings)) =
+            from_prototype(primary, target, &proto, &staged, &main_cf_path, &names)
+        else {
+            return Ok(None);
+        };
         let files = Files::Fresh {
             main_cf,
             master_proto,
@@ -180,27 +185,25 @@ pub fn prepare(
 }
 
 /// `postconf -c <dir> <mode> <args>` on `content`: the new text and what
-/// postconf prints (as full stderr lines).
+/// postconf prints (as full stderr lines); `None` if postconf would refuse
+/// the arguments (then the script shows how).
 fn edited(
     content: &[u8],
     path: &Path,
     mode: EditMode,
     args: &[Vec<u8>],
-) -> (Vec<u8>, Vec<Vec<u8>>) {
+) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
     if args.is_empty() {
-        return (content.to_vec(), Vec::new());
+        return Some((content.to_vec(), Vec::new()));
     }
-    let Ok((request, mut warnings)) = EditRequest::new(mode, args) else {
-        // Our own arguments are always valid edits.
-        return (content.to_vec(), Vec::new());
-    };
+    let (request, mut warnings) = EditRequest::new(mode, args).ok()?;
     let (new, more) = edit::apply(content, path.as_os_str().as_bytes(), &request);
     warnings.extend(more);
     let lines = warnings
         .iter()
         .map(|w| msg!(b"postconf: warning: ", w, b"\n"))
         .collect();
-    (new, lines)
+    Some((new, lines))
 }
 
 /// The script's new main.cf: the prototype with the shared parameters the
@@ -213,7 +216,7 @@ fn from_prototype(
     staged: &Path,
     final_path: &Path,
     names: &[Vec<u8>],
-) -> (Vec<u8>, Vec<Vec<u8>>) {
+) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
     let mut comment_out = Vec::new();
     let mut shared = Vec::new();
     for name in SHARED_PARAMETERS {
@@ -225,7 +228,7 @@ fn from_prototype(
             None => comment_out.push(name.as_bytes().to_vec()),
         }
     }
-    let (text, mut warnings) = edited(proto, staged, EditMode::CommentOut, &comment_out);
+    let (text, mut warnings) = edited(proto, staged, EditMode::CommentOut, &comment_out)?;
     let mut settings = vec![
         msg!(b"queue_directory = ", target.queue_dir),
         msg!(b"data_directory = ", target.data_dir),
@@ -233,11 +236,11 @@ fn from_prototype(
         b"master_service_disable = inet".to_vec(),
     ];
     settings.extend(shared);
-    let (text, more) = edited(&text, staged, EditMode::Set, &settings);
+    let (text, more) = edited(&text, staged, EditMode::Set, &settings)?;
     warnings.extend(more);
-    let (text, more) = edited(&text, final_path, EditMode::Set, names);
+    let (text, more) = edited(&text, final_path, EditMode::Set, names)?;
     warnings.extend(more);
-    (text, warnings)
+    Some((text, warnings))
 }
 
 /// What postfix(1) and post-install would make of the instance's files;
