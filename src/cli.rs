@@ -1,12 +1,14 @@
 //! The command-line grammar: postmulti's getopt string `+ae:g:i:jG:I:lpRvx`,
 //! reproduced byte for byte, and the post-parse usage checks, turned into a
-//! typed [`Invocation`].
+//! typed [`Invocation`], and the texts that describe it (usage, help).
 //!
 //! clap's derive API cannot express getopt's quirks (options stop at the
 //! first operand, `-R` toggles, option arguments may start with `-`, the
 //! counting rules of `-a/-g/-i` and of repeated modes), so the grammar is
 //! built on clap's lexer, `clap_lex`, which gives getopt-style clusters.
 //! Long options do not exist in postmulti; ours are extensions only.
+
+#![forbid(unsafe_code)]
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -23,6 +25,16 @@ pub enum Selection {
     Name(Vec<u8>),
 }
 
+impl Selection {
+    /// What the iterator modes select: without `-a`, `-g` or `-i`, all.
+    pub fn or_all(&self) -> &Selection {
+        match self {
+            Selection::Unspecified => &Selection::All,
+            chosen => chosen,
+        }
+    }
+}
+
 /// A new name or group given with `-I` / `-G`; `-` (stored as empty) clears.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Assignment {
@@ -32,15 +44,16 @@ pub struct Assignment {
 
 /// The life-cycle actions of `-e`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Edit {
+pub enum Action {
     Init,
+    /// `overrides` are the `param=value` operands, as given.
     Create {
         assignment: Assignment,
-        settings: Vec<Vec<u8>>,
+        overrides: Vec<Vec<u8>>,
     },
     Import {
         assignment: Assignment,
-        settings: Vec<Vec<u8>>,
+        overrides: Vec<Vec<u8>>,
     },
     Destroy,
     Deport,
@@ -49,17 +62,17 @@ pub enum Edit {
     Assign(Assignment),
 }
 
-impl Edit {
+impl Action {
     pub fn name(&self) -> &'static str {
         match self {
-            Edit::Init => "init",
-            Edit::Create { .. } => "create",
-            Edit::Import { .. } => "import",
-            Edit::Destroy => "destroy",
-            Edit::Deport => "deport",
-            Edit::Enable => "enable",
-            Edit::Disable => "disable",
-            Edit::Assign(_) => "assign",
+            Action::Init => "init",
+            Action::Create { .. } => "create",
+            Action::Import { .. } => "import",
+            Action::Destroy => "destroy",
+            Action::Deport => "deport",
+            Action::Enable => "enable",
+            Action::Disable => "disable",
+            Action::Assign(_) => "assign",
         }
     }
 }
@@ -77,7 +90,7 @@ pub enum Mode {
         reverse: bool,
     },
     /// `-e action`.
-    Edit(Edit),
+    LifeCycle(Action),
 }
 
 /// A complete, validated command line.
@@ -118,7 +131,7 @@ enum RawMode {
     List,
     Postfix,
     Command,
-    Edit(&'static str),
+    LifeCycle(&'static str),
 }
 
 /// The usage text of the real postmulti (one line, no space after `Usage:`).
@@ -131,6 +144,35 @@ pub fn usage_text(prog: &[u8]) -> Vec<u8> {
          {p} -e action [-v] [-a] [-i name] [-g group] [-I name] [-G group] [param=value ...]"
     )
     .into_bytes()
+}
+
+/// Our `--help` text.
+pub fn print_help(prog: &[u8]) {
+    let p = String::from_utf8_lossy(prog);
+    println!(
+        "Usage: {p} -l [-v] [-a] [-g group] [-i instance] [-j]
+       {p} -p [-v] [-a] [-g group] [-i instance] command...
+       {p} -x [-v] [-a] [-i name] [-g group] [-R] command...
+       {p} -e action [-v] [-a] [-i name] [-g group] [-I name] [-G group] [param=value ...]
+
+Postfix multi-instance manager (a drop-in replacement for Postfix 3.11's postmulti).
+
+  -l          list instances: name, group, enabled (y/n), config directory
+  -j          with -l: one JSON object per line
+  -p cmd...   run 'postfix cmd...' for each instance (start, stop, reload, ...)
+  -x cmd...   run a command for each instance, with MAIL_CONFIG and friends set
+  -e action   init, create, import, destroy, deport, enable, disable, assign
+  -a          all instances (the default for -l, -p, -x)
+  -g group    instances in this group
+  -i name     the instance with this name (with or without 'postfix-'),
+              config directory, or '-' for the primary instance
+  -I name     new instance name (-e create, import, assign); '-' clears
+  -G group    new instance group (-e create, import, assign); '-' clears
+  -R          reverse order (-l, -x)
+  -v          verbose: children see MAIL_VERBOSE
+  --help      this text
+  --version   the version of this implementation"
+    );
 }
 
 fn fatal(text: impl Into<String>) -> UsageError {
@@ -230,7 +272,7 @@ pub fn parse(prog: &[u8], args: &[OsString]) -> Result<Parsed, UsageError> {
                         );
                         return Err(UsageError::Fatal(text));
                     };
-                    set_mode(RawMode::Edit(known));
+                    set_mode(RawMode::LifeCycle(known));
                 }
                 ('g', Some(group)) => {
                     select_count += 1;
@@ -287,13 +329,13 @@ pub fn parse(prog: &[u8], args: &[OsString]) -> Result<Parsed, UsageError> {
     if matches!(mode, RawMode::Postfix | RawMode::Command) && operands.is_empty() {
         return Err(fatal("Command required with '-p' or '-x' option"));
     }
-    if matches!(mode, RawMode::Postfix | RawMode::Edit(_)) && reverse {
+    if matches!(mode, RawMode::Postfix | RawMode::LifeCycle(_)) && reverse {
         return Err(fatal("The '-p' and '-e' options preclude the use of '-R'"));
     }
     let assigns = assignment.name.is_some() || assignment.group.is_some();
     match mode {
-        RawMode::Edit("create" | "import" | "assign") => {}
-        RawMode::Edit(action) if assigns => {
+        RawMode::LifeCycle("create" | "import" | "assign") => {}
+        RawMode::LifeCycle(action) if assigns => {
             return Err(fatal(format!(
                 "Cannot assign instance name or group with '-e {action}'"
             )));
@@ -305,10 +347,10 @@ pub fn parse(prog: &[u8], args: &[OsString]) -> Result<Parsed, UsageError> {
         }
         _ => {}
     }
-    if mode == RawMode::Edit("assign") && !assigns {
+    if mode == RawMode::LifeCycle("assign") && !assigns {
         return Err(fatal("Specify new instance name or group with '-e assign'"));
     }
-    if let RawMode::Edit(action) = mode
+    if let RawMode::LifeCycle(action) = mode
         && action != "create"
         && action != "import"
         && !operands.is_empty()
@@ -321,7 +363,7 @@ pub fn parse(prog: &[u8], args: &[OsString]) -> Result<Parsed, UsageError> {
         return Err(fatal("JSON output available only with '-l'"));
     }
 
-    let settings = || {
+    let overrides = || {
         operands
             .iter()
             .map(|o| o.clone().into_vec())
@@ -334,21 +376,21 @@ pub fn parse(prog: &[u8], args: &[OsString]) -> Result<Parsed, UsageError> {
             command: operands,
             reverse,
         },
-        RawMode::Edit(action) => Mode::Edit(match action {
-            "init" => Edit::Init,
-            "create" => Edit::Create {
+        RawMode::LifeCycle(action) => Mode::LifeCycle(match action {
+            "init" => Action::Init,
+            "create" => Action::Create {
                 assignment,
-                settings: settings(),
+                overrides: overrides(),
             },
-            "import" => Edit::Import {
+            "import" => Action::Import {
                 assignment,
-                settings: settings(),
+                overrides: overrides(),
             },
-            "destroy" => Edit::Destroy,
-            "deport" => Edit::Deport,
-            "enable" => Edit::Enable,
-            "disable" => Edit::Disable,
-            _ => Edit::Assign(assignment),
+            "destroy" => Action::Destroy,
+            "deport" => Action::Deport,
+            "enable" => Action::Enable,
+            "disable" => Action::Disable,
+            _ => Action::Assign(assignment),
         }),
     };
     Ok(Parsed::Run(Invocation {
@@ -443,12 +485,12 @@ mod tests {
         let inv = invocation(&["-ecreate", "-I", "-", "-G", "-"]);
         assert_eq!(
             inv.mode,
-            Mode::Edit(Edit::Create {
+            Mode::LifeCycle(Action::Create {
                 assignment: Assignment {
                     name: Some(vec![]),
                     group: Some(vec![])
                 },
-                settings: vec![]
+                overrides: vec![]
             })
         );
     }

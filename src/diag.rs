@@ -1,4 +1,6 @@
-//! Diagnostics: how postmulti reports warnings and fatal errors.
+//! Diagnostics: how postmulti reports warnings and fatal errors, and how
+//! it speaks for the Postfix scripts whose work it does (they log through
+//! postlog(1)).
 //!
 //! Postfix 3.11's postmulti writes every diagnostic to stderr as
 //! `<prog>: <level>: <text>` and sends the same record to syslog with the
@@ -7,27 +9,33 @@
 //! UTF-8 survives when SMTPUTF8 is on).  Unlike Postfix we do not sleep one
 //! second before a fatal exit (spec D3).
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::io::Write;
 use std::sync::Mutex;
+
+use crate::sys;
 
 /// Severity of a record; decides the stderr label and the syslog priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
+    /// msg_info(): no label.
+    Info,
     Warning,
     Fatal,
 }
 
 impl Level {
-    fn label(self) -> &'static str {
+    fn label(self) -> &'static [u8] {
         match self {
-            Level::Warning => "warning",
-            Level::Fatal => "fatal",
+            Level::Info => b"",
+            Level::Warning => b"warning: ",
+            Level::Fatal => b"fatal: ",
         }
     }
 
-    fn priority(self) -> libc::c_int {
+    fn severity(self) -> libc::c_int {
         match self {
+            Level::Info => libc::LOG_INFO,
             Level::Warning => libc::LOG_WARNING,
             Level::Fatal => libc::LOG_CRIT,
         }
@@ -35,112 +43,122 @@ impl Level {
 }
 
 struct Logger {
+    /// postmulti's name on stderr and its syslog ident.
     prog: Vec<u8>,
     facility: libc::c_int,
     utf8: bool,
+    /// Every syslog ident used so far.  openlog() keeps the pointer it is
+    /// given, so each ident must live as long as the process: each distinct
+    /// one is allocated once and kept here.
+    idents: Vec<&'static CStr>,
 }
 
 static LOGGER: Mutex<Option<Logger>> = Mutex::new(None);
 
+fn with_logger<T>(f: impl FnOnce(&mut Logger) -> T) -> T {
+    let mut guard = LOGGER.lock().unwrap_or_else(|e| e.into_inner());
+    let logger = guard.get_or_insert_with(|| Logger {
+        prog: b"postmulti".to_vec(),
+        facility: libc::LOG_MAIL,
+        utf8: true,
+        idents: Vec::new(),
+    });
+    f(logger)
+}
+
+impl Logger {
+    /// Opens the syslog channel under `ident`.
+    fn open(&mut self, ident: &[u8]) {
+        let known = self.idents.iter().find(|i| i.to_bytes() == ident).copied();
+        let ident = known.unwrap_or_else(|| {
+            let owned = CString::new(ident).unwrap_or_else(|_| c"postmulti".to_owned());
+            let kept: &'static CStr = Box::leak(owned.into_boxed_c_str());
+            self.idents.push(kept);
+            kept
+        });
+        sys::openlog(ident, self.facility);
+    }
+
+    /// One record: `<stderr_name>: <label><text>` on stderr, and
+    /// `<label><text>` to syslog under the ident currently open.
+    fn write(&self, stderr_name: &[u8], level: Level, text: &[u8]) {
+        let text = printable(text, self.utf8);
+        let label = level.label();
+        let line = crate::msg!(stderr_name, b": ", label, text, b"\n");
+        let _ = std::io::stderr().lock().write_all(&line);
+        // printable() leaves no NUL byte.
+        if let Ok(record) = CString::new(crate::msg!(label, text)) {
+            sys::syslog(self.facility | level.severity(), &record);
+        }
+    }
+}
+
 /// Opens the syslog channel under `prog` (the basename of argv[0]) with the
 /// mail facility, as postmulti does before it reads main.cf.
 pub fn init(prog: &[u8]) {
-    let ident = CString::new(prog.to_vec()).unwrap_or_else(|_| c"postmulti".to_owned());
-    // openlog keeps the pointer: the ident must live as long as the process.
-    let ident: &'static std::ffi::CStr = Box::leak(ident.into_boxed_c_str());
-    // SAFETY: ident is a valid NUL-terminated string that is never freed.
-    unsafe {
-        libc::openlog(
-            ident.as_ptr(),
-            libc::LOG_NDELAY | libc::LOG_PID,
-            libc::LOG_MAIL,
-        )
-    };
-    *LOGGER.lock().unwrap_or_else(|e| e.into_inner()) = Some(Logger {
-        prog: prog.to_vec(),
-        facility: libc::LOG_MAIL,
-        utf8: true,
+    with_logger(|logger| {
+        logger.prog = prog.to_vec();
+        logger.open(prog);
     });
 }
 
 /// Applies what main.cf says about logging: the syslog facility and whether
 /// UTF-8 in messages is kept (SMTPUTF8 support).
 pub fn configure(facility: libc::c_int, utf8: bool) {
-    if let Some(logger) = LOGGER.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+    with_logger(|logger| {
         logger.facility = facility;
         logger.utf8 = utf8;
-    }
+    });
 }
 
-/// Writes one diagnostic to stderr and syslog.
+/// Writes one of postmulti's own diagnostics to stderr and syslog.
 pub fn log(level: Level, text: &[u8]) {
-    let guard = LOGGER.lock().unwrap_or_else(|e| e.into_inner());
-    let (prog, facility, utf8) = match guard.as_ref() {
-        Some(l) => (l.prog.as_slice(), l.facility, l.utf8),
-        None => (&b"postmulti"[..], libc::LOG_MAIL, true),
-    };
-    let text = printable(text, utf8);
-    let mut line = Vec::with_capacity(prog.len() + text.len() + 16);
-    line.extend_from_slice(prog);
-    line.extend_from_slice(b": ");
-    line.extend_from_slice(level.label().as_bytes());
-    line.extend_from_slice(b": ");
-    line.extend_from_slice(&text);
-    line.push(b'\n');
-    let _ = std::io::stderr().lock().write_all(&line);
-
-    let mut record = format!("{}: ", level.label()).into_bytes();
-    record.extend_from_slice(&text);
-    if let Ok(record) = CString::new(record) {
-        // SAFETY: both strings are NUL-terminated; "%s" consumes one argument.
-        unsafe { libc::syslog(facility | level.priority(), c"%s".as_ptr(), record.as_ptr()) };
-    }
-}
-
-/// Writes one record the way postlog(1) does for a script: to syslog
-/// under `syslog_ident`, to stderr as `<stderr_prog>: <level>: <text>`.
-pub fn log_as(syslog_ident: &[u8], stderr_prog: &[u8], level: Level, text: &[u8]) {
-    let (facility, utf8) = {
-        let guard = LOGGER.lock().unwrap_or_else(|e| e.into_inner());
-        guard
-            .as_ref()
-            .map_or((libc::LOG_MAIL, true), |l| (l.facility, l.utf8))
-    };
-    init(syslog_ident);
-    configure(facility, utf8);
-    if let Some(logger) = LOGGER.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-        logger.prog = stderr_prog.to_vec();
-    }
-    log(level, text);
+    with_logger(|logger| logger.write(&logger.prog, level, text));
 }
 
 pub fn warn(text: &[u8]) {
     log(Level::Warning, text);
 }
 
-/// Maps a `syslog_facility` value to its code, as Postfix spells them.
-pub fn facility_code(name: &str) -> Option<libc::c_int> {
+pub fn info(text: &[u8]) {
+    log(Level::Info, text);
+}
+
+/// Writes one record the way postlog(1) does for a Postfix script: to
+/// syslog under `tag`, to stderr as `<stderr_name>: <level>: <text>`;
+/// then postmulti's own ident is in force again.
+pub fn postlog(tag: &[u8], stderr_name: &[u8], level: Level, text: &[u8]) {
+    with_logger(|logger| {
+        logger.open(tag);
+        logger.write(stderr_name, level, text);
+        let prog = logger.prog.clone();
+        logger.open(&prog);
+    });
+}
+
+/// Maps a `syslog_facility` value to its facility, as Postfix spells them.
+pub fn facility_named(name: &[u8]) -> Option<libc::c_int> {
     Some(match name {
-        "auth" => libc::LOG_AUTH,
-        "authpriv" => libc::LOG_AUTHPRIV,
-        "cron" => libc::LOG_CRON,
-        "daemon" => libc::LOG_DAEMON,
-        "ftp" => libc::LOG_FTP,
-        "kern" => libc::LOG_KERN,
-        "lpr" => libc::LOG_LPR,
-        "mail" => libc::LOG_MAIL,
-        "news" => libc::LOG_NEWS,
-        "syslog" => libc::LOG_SYSLOG,
-        "user" => libc::LOG_USER,
-        "uucp" => libc::LOG_UUCP,
-        "local0" => libc::LOG_LOCAL0,
-        "local1" => libc::LOG_LOCAL1,
-        "local2" => libc::LOG_LOCAL2,
-        "local3" => libc::LOG_LOCAL3,
-        "local4" => libc::LOG_LOCAL4,
-        "local5" => libc::LOG_LOCAL5,
-        "local6" => libc::LOG_LOCAL6,
-        "local7" => libc::LOG_LOCAL7,
+        b"auth" => libc::LOG_AUTH,
+        b"authpriv" => libc::LOG_AUTHPRIV,
+        b"cron" => libc::LOG_CRON,
+        b"daemon" => libc::LOG_DAEMON,
+        b"ftp" => libc::LOG_FTP,
+        b"kern" => libc::LOG_KERN,
+        b"lpr" => libc::LOG_LPR,
+        b"mail" => libc::LOG_MAIL,
+        b"news" => libc::LOG_NEWS,
+        b"syslog" => libc::LOG_SYSLOG,
+        b"user" => libc::LOG_USER,
+        b"uucp" => libc::LOG_UUCP,
+        b"local0" => libc::LOG_LOCAL0,
+        b"local1" => libc::LOG_LOCAL1,
+        b"local2" => libc::LOG_LOCAL2,
+        b"local3" => libc::LOG_LOCAL3,
+        b"local4" => libc::LOG_LOCAL4,
+        b"local5" => libc::LOG_LOCAL5,
+        b"local6" => libc::LOG_LOCAL6,
+        b"local7" => libc::LOG_LOCAL7,
         _ => return None,
     })
 }

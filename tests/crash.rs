@@ -54,11 +54,8 @@ fn crashloop(test: &str, action: &str, default_runs: u32) {
         .tempdir()
         .expect("tempdir");
     let scn = work.path().join(format!("{test}.scn"));
-    std::fs::write(
-        &scn,
-        format!("{seed}crashloop --every-write {action} {runs}\n"),
-    )
-    .expect("write scenario");
+    let command = format!("{seed}crashloop --every-write {action} {runs}");
+    std::fs::write(&scn, format!("{command}\n")).expect("write scenario");
     let out = work.path().join("run");
     let ours = std::env::var_os("POSTMULTI_BINARY")
         .map(PathBuf::from)
@@ -82,7 +79,7 @@ fn crashloop(test: &str, action: &str, default_runs: u32) {
         String::from_utf8_lossy(&result.stderr)
     );
 
-    let step = common::step(&out, 1);
+    let step = common::step(&out, &command);
     // crashloop's own lines (the command, reference duration and seed;
     // the phase-2 window; the summary), whatever the outcome; the failure
     // blocks (": iteration N:" and the indented lines) only on failure.

@@ -62,6 +62,10 @@ if [ -n \"$p\" ] && [ \"$(cat /proc/$p/comm 2>/dev/null)\" = master ] && \
 ! grep -q '^[0-9]* ([^)]*) Z' /proc/$p/stat; then echo \"$q running\"; echo $p >> /root/pids; \
 else echo \"$q stopped\"; fi; done";
 
+/// For each pid in /root/pids: "gone PID" unless that process is alive.
+const GONE: &str = "for p in $(cat /root/pids); do if [ -e /proc/$p ] && \
+! grep -q '^[0-9]* ([^)]*) Z' /proc/$p/stat; then echo \"alive $p\"; else echo \"gone $p\"; fi; done";
+
 #[test]
 fn start_status_stop_through_the_wrapper() {
     let scenario = format!(
@@ -73,7 +77,7 @@ postfix start
 {MASTERS}
 postmulti -p status
 postfix stop
-for p in $(cat /root/pids); do if [ -e /proc/$p ] && ! grep -q '^[0-9]* ([^)]*) Z' /proc/$p/stat; then echo \"alive $p\"; else echo \"gone $p\"; fi; done
+{GONE}
 {MASTERS}
 "
     );
@@ -83,7 +87,7 @@ for p in $(cat /root/pids); do if [ -e /proc/$p ] && ! grep -q '^[0-9]* ([^)]*) 
 
     // postfix start: the enabled instances are started in order, the
     // disabled one only checked (its queue gets set up, no master).
-    let start = common::step(&out, 5);
+    let start = common::step(&out, "postfix start");
     assert_eq!(start.status, 0, "postfix start:\n{}", start.stderr);
     assert_in_order(
         "postfix start (stderr)",
@@ -107,7 +111,8 @@ for p in $(cat /root/pids); do if [ -e /proc/$p ] && ! grep -q '^[0-9]* ([^)]*) 
         start.stdout
     );
 
-    let running = common::step(&out, 6);
+    let [running, after] = <[common::Step; 2]>::try_from(common::steps_running(&out, MASTERS))
+        .unwrap_or_else(|_| panic!("expected two runs of the masters check"));
     assert_eq!(
         running.stdout,
         "/var/spool/postfix running\n/var/spool/postfix-a running\n\
@@ -117,7 +122,7 @@ for p in $(cat /root/pids); do if [ -e /proc/$p ] && ! grep -q '^[0-9]* ([^)]*) 
 
     // postmulti -p status: every instance, in order; exit 1 because one
     // instance is not running.
-    let status = common::step(&out, 7);
+    let status = common::step(&out, "postmulti -p status");
     assert_eq!(status.status, 1, "postmulti -p status:\n{}", status.stderr);
     assert_in_order(
         "postmulti -p status (stderr)",
@@ -131,7 +136,7 @@ for p in $(cat /root/pids); do if [ -e /proc/$p ] && ! grep -q '^[0-9]* ([^)]*) 
     );
 
     // postfix stop: reverse order, the disabled instance skipped.
-    let stop = common::step(&out, 8);
+    let stop = common::step(&out, "postfix stop");
     assert_eq!(stop.status, 0, "postfix stop:\n{}", stop.stderr);
     assert_in_order(
         "postfix stop (stderr)",
@@ -144,14 +149,13 @@ for p in $(cat /root/pids); do if [ -e /proc/$p ] && ! grep -q '^[0-9]* ([^)]*) 
     );
     assert_lacks("postfix stop (stderr)", &stop.stderr, "postfix-c/");
 
-    let gone = common::step(&out, 9);
+    let gone = common::step(&out, GONE);
     assert_eq!(gone.stdout.lines().count(), 3, "pids: {}", gone.stdout);
     assert!(
         gone.stdout.lines().all(|l| l.starts_with("gone ")),
         "masters still alive after postfix stop:\n{}",
         gone.stdout
     );
-    let after = common::step(&out, 10);
     assert_eq!(
         after.stdout,
         "/var/spool/postfix stopped\n/var/spool/postfix-a stopped\n\
@@ -175,7 +179,7 @@ postmulti -l -i nomatch
     let Some((_keep, out)) = run("list_select_and_execute", scenario) else {
         return;
     };
-    let list = common::step(&out, 4);
+    let list = common::step(&out, "postmulti -l");
     assert_eq!(list.status, 0);
     assert_eq!(
         list.stdout,
@@ -184,27 +188,33 @@ postmulti -l -i nomatch
          -               -               n         /etc/postfix-b\n"
     );
     assert_eq!(
-        common::step(&out, 5).stdout,
+        common::step(&out, "postmulti -l -R -g mta").stdout,
         "postfix-a       mta             y         /etc/postfix-a\n"
     );
-    let x = common::step(&out, 6);
+    let x = common::step(
+        &out,
+        "postmulti -x -i a printenv MAIL_CONFIG multi_instance_name multi_instance_group queue_directory",
+    );
     assert_eq!(x.status, 0);
     assert_eq!(
         x.stdout,
         "/etc/postfix-a\npostfix-a\nmta\n/var/spool/postfix-a\n"
     );
     // One child failed, the others ran: exit 1, no diagnostic.
-    let failing = common::step(&out, 7);
+    let failing = common::step(
+        &out,
+        "postmulti -x sh -c 'test \"$MAIL_CONFIG\" != /etc/postfix-a'",
+    );
     assert_eq!(failing.status, 1);
     assert_eq!(failing.stderr, "");
-    let none = common::step(&out, 8);
+    let none = common::step(&out, "postmulti -x -i nomatch true");
     assert_eq!(none.status, 1);
     assert_eq!(none.stderr, "postmulti: fatal: No matching instances\n");
     assert_eq!(
         none.syslog,
         "<18> postmulti: fatal: No matching instances\n"
     );
-    let silent = common::step(&out, 9);
+    let silent = common::step(&out, "postmulti -l -i nomatch");
     assert_eq!((silent.status, silent.stdout.as_str()), (0, ""));
 }
 
@@ -229,7 +239,11 @@ test -e /etc/postfix-a || echo config-gone
     let Some((_keep, out)) = run("destroy_refuses_an_instance_with_queued_mail", scenario) else {
         return;
     };
-    let refused = common::step(&out, 5);
+    let [refused, destroyed] = <[common::Step; 2]>::try_from(common::steps_running(
+        &out,
+        "postmulti -i postfix-a -e destroy",
+    ))
+    .unwrap_or_else(|_| panic!("expected two destroys"));
     assert_eq!(refused.status, 1, "{}", refused.stderr);
     assert_eq!(
         refused.stderr,
@@ -243,14 +257,23 @@ test -e /etc/postfix-a || echo config-gone
             "fatal: Instance '/etc/postfix-a' deferred queue is not empty",
         ],
     );
-    assert_eq!(common::step(&out, 6).stdout, "primary-unchanged\n");
-    assert!(common::step(&out, 7).stdout.starts_with("postfix-a "));
-    assert_eq!(common::step(&out, 8).stdout, "main.cf\nmaster.cf\n");
-    let destroyed = common::step(&out, 10);
+    let unchanged = "cmp /etc/postfix/main.cf /root/main.cf.before && echo primary-unchanged";
+    assert_eq!(common::step(&out, unchanged).stdout, "primary-unchanged\n");
+    let [listed, gone] =
+        <[common::Step; 2]>::try_from(common::steps_running(&out, "postmulti -l -i a"))
+            .unwrap_or_else(|_| panic!("expected two listings"));
+    assert!(listed.stdout.starts_with("postfix-a "));
+    assert_eq!(
+        common::step(&out, "ls /etc/postfix-a").stdout,
+        "main.cf\nmaster.cf\n"
+    );
     assert_eq!(destroyed.status, 0, "{}", destroyed.stderr);
     assert_lacks("destroyed", &destroyed.stderr, "queue is not empty");
-    assert_eq!(common::step(&out, 11).stdout, "");
-    assert_eq!(common::step(&out, 12).stdout, "config-gone\n");
+    assert_eq!(gone.stdout, "");
+    assert_eq!(
+        common::step(&out, "test -e /etc/postfix-a || echo config-gone").stdout,
+        "config-gone\n"
+    );
 }
 
 /// Twenty `-e create` started at once, with twenty real `postconf -e`
@@ -262,27 +285,34 @@ test -e /etc/postfix-a || echo config-gone
 /// warn, and postmulti-script would do the work).
 #[test]
 fn concurrent_creates_lose_nothing() {
-    let scenario = "setup: postmulti -e init
-names='lmtp_connect_timeout lmtp_data_done_timeout lmtp_data_init_timeout lmtp_data_xfer_timeout lmtp_lhlo_timeout lmtp_mail_timeout lmtp_quit_timeout lmtp_rcpt_timeout lmtp_rset_timeout lmtp_starttls_timeout lmtp_xforward_timeout body_checks_size_limit bounce_size_limit duplicate_filter_limit header_address_token_limit header_size_limit hopcount_limit line_length_limit message_size_limit ipc_timeout'; \
-i=0; for n in $names; do i=$((i+1)); postmulti -I postfix-c$i -e create >/dev/null 2>/root/err$i & postconf -e \"$n=1000$i\" & done; wait; cat /root/err*
-postmulti -l | wc -l
-postconf -h multi_instance_directories | wc -w
-grep -cE '^(lmtp_|body_checks|bounce_size|duplicate_filter|header_|hopcount|line_length|message_size|ipc_timeout).* = 1000[0-9]+$' /etc/postfix/main.cf
-postconf -n >/dev/null && echo parses
-ls -d /var/spool/postfix-c*/maildrop | wc -l
-";
-    let Some((_keep, out)) = run("concurrent_creates_lose_nothing", scenario) else {
+    const CREATES: &str = "names='lmtp_connect_timeout lmtp_data_done_timeout lmtp_data_init_timeout \
+lmtp_data_xfer_timeout lmtp_lhlo_timeout lmtp_mail_timeout lmtp_quit_timeout lmtp_rcpt_timeout \
+lmtp_rset_timeout lmtp_starttls_timeout lmtp_xforward_timeout body_checks_size_limit \
+bounce_size_limit duplicate_filter_limit header_address_token_limit header_size_limit \
+hopcount_limit line_length_limit message_size_limit ipc_timeout'; i=0; for n in $names; do \
+i=$((i+1)); postmulti -I postfix-c$i -e create >/dev/null 2>/root/err$i & \
+postconf -e \"$n=1000$i\" & done; wait; cat /root/err*";
+    const INSTANCES: &str = "postmulti -l | wc -l";
+    const REGISTERED: &str = "postconf -h multi_instance_directories | wc -w";
+    const EDITS: &str = "grep -cE '^(lmtp_|body_checks|bounce_size|duplicate_filter|header_|\
+hopcount|line_length|message_size|ipc_timeout).* = 1000[0-9]+$' /etc/postfix/main.cf";
+    const PARSES: &str = "postconf -n >/dev/null && echo parses";
+    const QUEUES: &str = "ls -d /var/spool/postfix-c*/maildrop | wc -l";
+    let scenario = format!(
+        "setup: postmulti -e init\n{CREATES}\n{INSTANCES}\n{REGISTERED}\n{EDITS}\n{PARSES}\n{QUEUES}\n"
+    );
+    let Some((_keep, out)) = run("concurrent_creates_lose_nothing", &scenario) else {
         return;
     };
-    let creates = common::step(&out, 2);
+    let creates = common::step(&out, CREATES);
     assert_eq!(creates.status, 0, "{}", creates.stderr);
     assert_eq!(creates.stdout, "", "create errors: {}", creates.stdout);
     assert_eq!(creates.stderr, "");
-    assert_eq!(common::step(&out, 3).stdout.trim(), "21");
-    assert_eq!(common::step(&out, 4).stdout.trim(), "20");
-    assert_eq!(common::step(&out, 5).stdout.trim(), "20");
-    assert_eq!(common::step(&out, 6).stdout, "parses\n");
-    assert_eq!(common::step(&out, 7).stdout.trim(), "20");
+    assert_eq!(common::step(&out, INSTANCES).stdout.trim(), "21");
+    assert_eq!(common::step(&out, REGISTERED).stdout.trim(), "20");
+    assert_eq!(common::step(&out, EDITS).stdout.trim(), "20");
+    assert_eq!(common::step(&out, PARSES).stdout, "parses\n");
+    assert_eq!(common::step(&out, QUEUES).stdout.trim(), "20");
 }
 
 /// A create that fails half-way (its data directory cannot be made, after
@@ -302,13 +332,18 @@ postmulti -l
     let Some((_keep, out)) = run("failed_create_changes_nothing", scenario) else {
         return;
     };
-    let failed = common::step(&out, 4);
+    let failed = common::step(
+        &out,
+        "postmulti -I postfix-x -e create data_directory=/var/lib/not-a-directory/x",
+    );
     assert_eq!(failed.status, 1);
     assert_eq!(
         failed.stderr,
         "mkdir: cannot create directory '/var/lib/not-a-directory': Not a directory\n"
     );
-    assert_eq!(common::step(&out, 5).stdout, "same-files\n");
-    assert_eq!(common::step(&out, 6).stdout, "primary-unchanged\n");
-    assert_eq!(common::step(&out, 7).stdout.lines().count(), 1);
+    let same = "find /etc /var/spool /var/lib -printf '%p %m %u %g\\n' | sort | diff /root/before - && echo same-files";
+    assert_eq!(common::step(&out, same).stdout, "same-files\n");
+    let unchanged = "cmp /etc/postfix/main.cf /root/main.cf.before && echo primary-unchanged";
+    assert_eq!(common::step(&out, unchanged).stdout, "primary-unchanged\n");
+    assert_eq!(common::step(&out, "postmulti -l").stdout.lines().count(), 1);
 }

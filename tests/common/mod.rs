@@ -125,9 +125,13 @@ pub fn run_scenario(root: &Root, binary: &Path, scenario: &Path, outdir: &Path) 
         .expect("cannot run tests/harness/run-scenario")
 }
 
-/// Runs `compare A B`; returns (identical, report).
-pub fn compare(a: &Path, b: &Path) -> (bool, String) {
-    let out = Command::new(harness("compare"))
+/// Runs `compare [-e EXPECTED]... A B`; returns (identical, report).
+pub fn compare(expected: &[PathBuf], a: &Path, b: &Path) -> (bool, String) {
+    let mut command = Command::new(harness("compare"));
+    for dir in expected {
+        command.arg("-e").arg(dir);
+    }
+    let out = command
         .arg(a)
         .arg(b)
         .output()
@@ -146,9 +150,30 @@ pub struct Step {
     pub syslog: String,
 }
 
-/// Reads step `n` (1-based) of a run recorded in `outdir`.
-pub fn step(outdir: &Path, n: usize) -> Step {
-    let dir = outdir.join(format!("steps/{n:03}"));
+/// Every step of a run recorded in `outdir` whose command is exactly
+/// `cmd`, in the order they ran.
+pub fn steps_running(outdir: &Path, cmd: &str) -> Vec<Step> {
+    let dir = outdir.join("steps");
+    let mut numbers: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("readdir").path())
+        .collect();
+    numbers.sort();
+    numbers
+        .iter()
+        .map(|d| read_step(d))
+        .filter(|step| step.cmd == cmd)
+        .collect()
+}
+
+/// The one step of a run that ran `cmd`.
+pub fn step(outdir: &Path, cmd: &str) -> Step {
+    let mut found = steps_running(outdir, cmd);
+    assert_eq!(found.len(), 1, "expected exactly one step running {cmd:?}");
+    found.remove(0)
+}
+
+fn read_step(dir: &Path) -> Step {
     let read = |f: &str| {
         let bytes = std::fs::read(dir.join(f))
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join(f).display()));

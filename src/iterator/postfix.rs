@@ -1,0 +1,97 @@
+//! `-p command...`: `postfix -- command...` for each selected instance,
+//! the instance chosen only through `MAIL_CONFIG`; the command lists of
+//! the primary main.cf decide the order and which instances take part.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
+use super::{Child, bytes, run_each};
+use crate::cli::Selection;
+use crate::config::{CommandLists, Params};
+use crate::error::Result;
+use crate::instance::Instance;
+use crate::maincf::split_list;
+
+/// How `-p` treats a postfix(1) command, from the three command lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandClass {
+    /// `postmulti_start_commands`: disabled instances run `check` instead.
+    Start,
+    /// `postmulti_stop_commands`: reverse order, disabled ones skipped.
+    Stop,
+    /// `postmulti_control_commands`: disabled ones skipped.
+    Control,
+    /// Everything else: every selected instance, in order.
+    Other,
+}
+
+impl CommandClass {
+    pub fn of(command: &[u8], lists: &CommandLists) -> CommandClass {
+        let listed = |list: &[u8]| split_list(list).any(|word| word == command);
+        if listed(&lists.start) {
+            CommandClass::Start
+        } else if listed(&lists.stop) {
+            CommandClass::Stop
+        } else if listed(&lists.control) {
+            CommandClass::Control
+        } else {
+            CommandClass::Other
+        }
+    }
+}
+
+/// `-p command...`.
+pub fn run_postfix_command(
+    params: &Params,
+    instances: &[Instance],
+    selection: &Selection,
+    command: &[OsString],
+) -> Result<u8> {
+    let class = CommandClass::of(command[0].as_bytes(), &params.commands);
+    let skip_disabled = matches!(class, CommandClass::Stop | CommandClass::Control);
+    let order: Box<dyn Iterator<Item = &Instance>> = if class == CommandClass::Stop {
+        Box::new(instances.iter().rev())
+    } else {
+        Box::new(instances.iter())
+    };
+    let postfix = params.command_path("postfix");
+    let selected = order.filter(|i| (i.enabled || !skip_disabled) && i.matches(selection));
+    run_each(selected, |instance| {
+        let mut argv = vec![postfix.clone().into_os_string(), OsString::from("--")];
+        argv.extend(command.iter().cloned());
+        if class == CommandClass::Start && !instance.enabled {
+            argv[2] = OsString::from("check");
+        }
+        let env = vec![(OsString::from("MAIL_CONFIG"), bytes(&instance.config_dir))];
+        Child { argv, env }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class_of(command: &str, [start, stop, control]: [&str; 3]) -> CommandClass {
+        let lists = CommandLists {
+            start: start.into(),
+            stop: stop.into(),
+            control: control.into(),
+        };
+        CommandClass::of(command.as_bytes(), &lists)
+    }
+
+    const DEFAULTS: [&str; 3] = ["start", "stop abort drain quick-stop", "reload flush"];
+
+    #[test]
+    fn classification_follows_the_lists_in_order() {
+        assert_eq!(class_of("start", DEFAULTS), CommandClass::Start);
+        assert_eq!(class_of("quick-stop", DEFAULTS), CommandClass::Stop);
+        assert_eq!(class_of("flush", DEFAULTS), CommandClass::Control);
+        assert_eq!(class_of("status", DEFAULTS), CommandClass::Other);
+        assert_eq!(class_of("Start", DEFAULTS), CommandClass::Other);
+        assert_eq!(
+            class_of("stop", ["start,stop", "stop", ""]),
+            CommandClass::Start
+        );
+    }
+}

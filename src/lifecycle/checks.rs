@@ -1,0 +1,125 @@
+//! The checks both ways of doing an action make, in the words of the
+//! script that makes them: the primary must be initialised, an instance
+//! must be stopped, and (spec D1) a destroyed instance's queue must hold
+//! no mail.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+
+use super::environment::Environment;
+use super::voice::script_fatal;
+use crate::config::{Params, Primary};
+use crate::error::{Result, strerror};
+use crate::instance::{Instance, queue};
+use crate::maincf::{main_cf_path, path};
+use crate::msg;
+
+/// The script's first check for every action but init: `postmulti -e
+/// init` must have set the wrapper and `multi_instance_enable = yes`
+/// (exactly `yes`: the script compares case-sensitively).  The values are
+/// the two as `postconf -hx` prints them.
+pub fn check_initialised(params: &Params, wrapper: &[u8], enable: &[u8]) -> Result<()> {
+    if wrapper.is_empty() {
+        return Err(script_fatal(
+            params,
+            b"multi_instance_wrapper is empty, run 'postmulti -e init' first.",
+        ));
+    }
+    if enable != b"yes" {
+        return Err(script_fatal(
+            params,
+            b"multi_instance_enable!=yes, run 'postmulti -e init' first.",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a master process holds the lock on `<queue_dir>/pid/master.pid`,
+/// the test `postfix status` makes (through `master -t`), without the
+/// log line postfix-script would write.
+pub fn master_is_running(queue_dir: &[u8]) -> bool {
+    let pid_file = Path::new(OsStr::from_bytes(queue_dir)).join("pid/master.pid");
+    let Ok(file) = File::open(pid_file) else {
+        return false;
+    };
+    matches!(
+        Flock::lock(file, FlockArg::LockExclusiveNonblock),
+        Err((_, Errno::EWOULDBLOCK))
+    )
+}
+
+/// Whether the script's refusals of `destroy` (not initialised, no
+/// main.cf, still running) would all pass.
+pub fn script_would_proceed_with_destroy(primary: &Primary, target: &Instance) -> bool {
+    let wrapper = primary.eval("multi_instance_wrapper").unwrap_or_default();
+    let enable = primary.eval("multi_instance_enable").unwrap_or_default();
+    !wrapper.is_empty()
+        && enable == b"yes"
+        && !target.config_dir.is_empty()
+        && is_regular_file(&main_cf_path(&target.config_dir))
+        && !master_is_running(&target.queue_dir)
+}
+
+/// `postfix -c <dir> status`, quietly, as the script asks it before
+/// `deport` and `destroy`; besides the answer it leaves postfix-script's
+/// record in the log, as the script's call does.
+pub fn postfix_status_says_running(params: &Params, config_dir: &[u8], env: &Environment) -> bool {
+    // argv[0] as the script's PATH lookup gives it.
+    Command::new(params.command_path("postfix"))
+        .arg0("postfix")
+        .arg("-c")
+        .arg(OsStr::from_bytes(config_dir))
+        .arg("status")
+        .env_clear()
+        .envs(
+            env.0
+                .iter()
+                .map(|(n, v)| (OsStr::from_bytes(n), OsStr::from_bytes(v))),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether `path` is a regular file (following symlinks, as `test -f`).
+pub fn is_regular_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// Spec D1's refusal of `target`, if one of its queues holds a message
+/// (or cannot be read): the script's fatal error, status 1.
+pub fn refuse_queued_mail(params: &Params, target: &Instance) -> Result<()> {
+    match queued_mail_refusal(target) {
+        Some(refusal) => Err(script_fatal(params, &refusal)),
+        None => Ok(()),
+    }
+}
+
+/// The text of spec D1's refusal of `target`, if it is refused.
+pub fn queued_mail_refusal(target: &Instance) -> Option<Vec<u8>> {
+    match queue::first_nonempty_queue(&path(&target.queue_dir)) {
+        Ok(None) => None,
+        Ok(Some(queue)) => Some(msg!(
+            b"Instance '",
+            target.config_dir,
+            b"' ",
+            queue,
+            b" queue is not empty"
+        )),
+        Err((at, err)) => Some(msg!(
+            b"open directory ",
+            at.as_os_str().as_bytes(),
+            b": ",
+            strerror(&err)
+        )),
+    }
+}

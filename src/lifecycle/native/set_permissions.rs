@@ -1,0 +1,553 @@
+//! What `postfix -c <dir> set-permissions` does to a new secondary instance,
+//! done in-process.  postfix(1) runs post-install, which walks
+//! `$meta_directory/postfix-files` (then `postfix-files.d/*`) and, for the
+//! instance's own entries, makes the missing directories and sets owner,
+//! group and mode; Debian's post-install then runs configure-instance.sh,
+//! which copies a few files of /etc into the queue directory.
+//!
+//! Doing this in-process is what spares a create Postfix's pause: every
+//! Postfix program waits until a main.cf written in the last second or two
+//! has "cooled down" before it reads it, and set-permissions would read the
+//! instance's and the primary's, both just written.  It is only done where
+//! the outcome is certain: the installation's scripts must be ones whose
+//! every line we know (see `installation`), and [`plan`] declines whatever
+//! it does not model exactly (symlinked instance directories, chrooted
+//! services, leftovers of older Debian chroots, ...), so that the real
+//! scripts run instead.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::Write;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::unistd::{Group, User};
+
+use super::Decline;
+use super::files::{make_directory, tool_error, tool_io_error};
+use super::undo::Undo;
+use crate::config::Params;
+use crate::error::{Error, Result, strerror};
+use crate::maincf::mastercf::master_fields;
+use crate::maincf::{LineEvent, path, scan_logical_lines};
+use crate::msg;
+
+/// Debian's hook at the end of post-install's create-missing step, and the
+/// helper it copies files with.
+pub const DEBIAN_CONFIGURE_INSTANCE: &str = "/usr/lib/postfix/configure-instance.sh";
+pub const DEBIAN_SYNCFILES: &str = "/usr/lib/postfix/syncfiles.pl";
+const DEBIAN_DEFAULTS: &str = "/etc/default/postfix";
+
+/// The /etc files configure-instance.sh keeps in `<queue_directory>/etc`.
+const DEBIAN_ETC_FILES: [&str; 7] = [
+    "etc/localtime",
+    "etc/services",
+    "etc/resolv.conf",
+    "etc/hosts",
+    "etc/host.conf",
+    "etc/nsswitch.conf",
+    "etc/nss_mdns.config",
+];
+
+/// What set-permissions needs to know of the new instance, as postfix(1)
+/// would evaluate its main.cf.
+pub struct InstanceFacts {
+    pub config_dir: Vec<u8>,
+    pub queue_dir: Vec<u8>,
+    pub data_dir: Vec<u8>,
+    pub mail_owner: Vec<u8>,
+    pub setgid_group: Vec<u8>,
+    /// `postconf -h compatibility_level` (unexpanded).
+    pub compatibility_level: Vec<u8>,
+    /// `postconf -hx myorigin`.
+    pub myorigin: Vec<u8>,
+    pub master_cf: Vec<u8>,
+}
+
+/// One postfix-files entry of the instance, resolved.
+struct Entry {
+    path: PathBuf,
+    directory: bool,
+    uid: u32,
+    gid: Option<u32>,
+    mode: u32,
+    create: bool,
+    recursive: bool,
+}
+
+/// The work of set-permissions for one instance, decided in advance.
+pub struct SetPermissions {
+    entries: Vec<Entry>,
+    queue_dir: PathBuf,
+}
+
+/// Decides what set-permissions would do, or why we cannot be sure of
+/// doing exactly that (then the real one must run).
+pub fn plan(
+    params: &Params,
+    facts: &InstanceFacts,
+) -> std::result::Result<SetPermissions, Decline> {
+    let install_cf = path(&msg!(facts.config_dir, b"/install.cf"));
+    if install_cf.exists() {
+        return Err(Decline::UnmodelledPostfixFiles(msg!(
+            install_cf.as_os_str().as_bytes(),
+            b" exists"
+        )));
+    }
+    debian_configuration_is_plain(facts)?;
+    let variables: [(&[u8], &[u8]); 5] = [
+        (b"config_directory", &facts.config_dir),
+        (b"queue_directory", &facts.queue_dir),
+        (b"data_directory", &facts.data_dir),
+        (b"mail_owner", &facts.mail_owner),
+        (b"setgid_group", &facts.setgid_group),
+    ];
+    let mut entries = Vec::new();
+    for list in postfix_files(&params.meta_directory)? {
+        let text = fs::read(&list).map_err(|_| Decline::Unreadable(list.clone()))?;
+        for line in text.split(|&b| b == b'\n') {
+            if let Some(entry) = instance_entry(line, &variables)? {
+                entries.push(entry);
+            }
+        }
+    }
+    Ok(SetPermissions {
+        entries,
+        queue_dir: path(&facts.queue_dir),
+    })
+}
+
+/// `postfix-files`, then the regular files of `postfix-files.d` in byte
+/// order (post-install's `find ... -type f | sort`, which descends).
+fn postfix_files(meta_directory: &[u8]) -> std::result::Result<Vec<PathBuf>, Decline> {
+    let meta = path(meta_directory);
+    let main = meta.join("postfix-files");
+    if !main.is_file() {
+        return Err(Decline::Unreadable(main));
+    }
+    let mut extra: Vec<PathBuf> = walkdir::WalkDir::new(meta.join("postfix-files.d"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    extra.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    Ok(std::iter::once(main).chain(extra).collect())
+}
+
+/// Resolves one postfix-files line: `None` if post-install skips it for a
+/// secondary instance, `Err` if it is anything we do not model.
+fn instance_entry(
+    line: &[u8],
+    variables: &[(&[u8], &[u8])],
+) -> std::result::Result<Option<Entry>, Decline> {
+    let unmodelled = || Decline::UnmodelledPostfixFiles(line.to_vec());
+    let fields: Vec<&[u8]> = line.splitn(7, |&b| b == b':').collect();
+    let path = fields[0];
+    // Comments, blank lines, absolute paths: not instance entries.
+    if path.first() != Some(&b'$') {
+        return Ok(None);
+    }
+    if !["config_directory", "queue_directory", "data_directory"]
+        .iter()
+        .any(|n| path[1..].starts_with(n.as_bytes()))
+    {
+        return Ok(None);
+    }
+    if line.contains(&b'\\') || fields.len() < 5 {
+        return Err(unmodelled());
+    }
+    let (kind, owner, group, mode) = (fields[1], fields[2], fields[3], fields[4]);
+    let flags = fields.get(5).copied().unwrap_or_default();
+    let directory = match kind {
+        b"h" | b"l" => return Ok(None),
+        b"d" => true,
+        b"f" => false,
+        _ => return Err(unmodelled()),
+    };
+    let expand = |field: &[u8]| -> Option<Vec<u8>> {
+        match field {
+            b"-" => Some(Vec::new()),
+            f if f.first() == Some(&b'$') => {
+                let (name, rest) = variables.iter().find_map(|(n, v)| {
+                    let rest = f[1..].strip_prefix(*n)?;
+                    (rest.is_empty() || rest[0] == b'/').then_some((v, rest))
+                })?;
+                (!rest.contains(&b'$')).then(|| msg!(name, rest))
+            }
+            f if f.contains(&b'$') => None,
+            f => Some(f.to_vec()),
+        }
+    };
+    let path = expand(path).ok_or_else(unmodelled)?;
+    let owner = expand(owner).ok_or_else(unmodelled)?;
+    let group = expand(group).ok_or_else(unmodelled)?;
+    if path == b"no" || path.starts_with(b"no/") {
+        return Ok(None);
+    }
+    let has = |c: u8| flags.contains(&c);
+    if has(b'o') {
+        return Err(unmodelled());
+    }
+    let path = PathBuf::from(OsString::from_vec(path));
+    let present = fs::symlink_metadata(&path);
+    if present.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Decline::SymlinkedPath(path));
+    }
+    if (has(b'1') || has(b'i')) && present.is_err() {
+        return Ok(None);
+    }
+    let mode = std::str::from_utf8(mode)
+        .ok()
+        .filter(|m| !m.is_empty() && m.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+        .and_then(|m| u32::from_str_radix(m, 8).ok())
+        .ok_or_else(unmodelled)?;
+    Ok(Some(Entry {
+        path,
+        directory,
+        uid: user_id(&owner).ok_or_else(unmodelled)?,
+        gid: if group.is_empty() {
+            None
+        } else {
+            Some(group_id(&group).ok_or_else(unmodelled)?)
+        },
+        mode,
+        create: has(b'c'),
+        recursive: has(b'r'),
+    }))
+}
+
+/// chown's reading of an owner: a user name, else a number.
+fn user_id(owner: &[u8]) -> Option<u32> {
+    let name = std::str::from_utf8(owner).ok()?;
+    match User::from_name(name).ok()? {
+        Some(user) => Some(user.uid.as_raw()),
+        None => name.parse().ok(),
+    }
+}
+
+fn group_id(group: &[u8]) -> Option<u32> {
+    let name = std::str::from_utf8(group).ok()?;
+    match Group::from_name(name).ok()? {
+        Some(group) => Some(group.gid.as_raw()),
+        None => name.parse().ok(),
+    }
+}
+
+/// Whether configure-instance.sh would only copy the /etc files: no
+/// `/etc/default/postfix` to change its settings, no `$myorigin` it
+/// refuses, no chrooted service to furnish, no old chroot to clean up.
+fn debian_configuration_is_plain(facts: &InstanceFacts) -> std::result::Result<(), Decline> {
+    let unusual = |why| Err(Decline::DebianConfiguration(why));
+    if Path::new(DEBIAN_DEFAULTS).exists() {
+        return unusual("/etc/default/postfix exists");
+    }
+    let queue = path(&facts.queue_dir);
+    if ["usr", "lib", "dev", "etc/ssl"]
+        .iter()
+        .any(|p| fs::symlink_metadata(queue.join(p)).is_ok())
+    {
+        return unusual("the queue directory holds an old chroot");
+    }
+    if let Ok(etc) = fs::symlink_metadata(queue.join("etc"))
+        && !etc.is_dir()
+    {
+        return unusual("<queue_directory>/etc is not a directory");
+    }
+    if DEBIAN_ETC_FILES
+        .iter()
+        .any(|f| fs::symlink_metadata(queue.join(f)).is_ok_and(|m| !m.is_file()))
+    {
+        return unusual("a copy in <queue_directory>/etc is not a regular file");
+    }
+    let myorigin = &facts.myorigin;
+    let lower = myorigin.to_ascii_lowercase();
+    if myorigin.first() == Some(&b'/')
+        || lower.ends_with(b"ubuntu.com")
+        || lower.ends_with(b"debian.org")
+    {
+        return unusual("myorigin is a file or a domain it refuses");
+    }
+    if needs_chroot(&facts.master_cf, &facts.compatibility_level) {
+        return unusual("a service runs chrooted");
+    }
+    Ok(())
+}
+
+/// `postfix-script chroot -n -Sc off` says something: a service other than
+/// the simple and the unchrootable ones runs chrooted.
+fn needs_chroot(master_cf: &[u8], compatibility_level: &[u8]) -> bool {
+    let digits: Vec<u8> = compatibility_level
+        .iter()
+        .copied()
+        .take_while(u8::is_ascii_digit)
+        .collect();
+    let Some(level) = std::str::from_utf8(&digits)
+        .ok()
+        .and_then(|d| d.parse::<u64>().ok())
+    else {
+        return true;
+    };
+    let mut chrooted = false;
+    scan_logical_lines(master_cf, b"master.cf", &mut |event| {
+        if let LineEvent::Line(line) = event {
+            let fields = master_fields(&line.text).unwrap_or_default();
+            let (chroot, command) = (fields.get(4), fields.get(7));
+            let simple_or_unchrootable = command.is_some_and(|c| {
+                matches!(
+                    *c,
+                    b"local"
+                        | b"pipe"
+                        | b"postlogd"
+                        | b"proxymap"
+                        | b"spawn"
+                        | b"virtual"
+                        | b"anvil"
+                        | b"bounce"
+                        | b"cleanup"
+                        | b"discard"
+                        | b"dnsblog"
+                        | b"error"
+                        | b"flush"
+                        | b"pickup"
+                        | b"postscreen"
+                        | b"scache"
+                        | b"showq"
+                        | b"tlsmgr"
+                        | b"tlsproxy"
+                        | b"trivial-rewrite"
+                        | b"verify"
+                        | b"nqmgr"
+                        | b"oqmgr"
+                        | b"qmgr"
+                        | b"qmqpd"
+                )
+            });
+            let off = match chroot {
+                Some(&b"n") => true,
+                Some(&b"-") => level >= 3,
+                _ => false,
+            };
+            chrooted |= !simple_or_unchrootable && !off;
+        }
+        true
+    });
+    chrooted
+}
+
+impl SetPermissions {
+    /// Does it, recording every change in `undo`.
+    pub fn apply(&self, undo: &mut Undo) -> Result<()> {
+        for entry in &self.entries {
+            entry.apply(undo)?;
+        }
+        self.configure_instance(undo)
+    }
+
+    /// Debian's configure-instance.sh when [`debian_configuration_is_plain`]:
+    /// `<queue>/etc` made, and each of the /etc files that exists copied
+    /// there (announced on stdout, as syncfiles.pl does) unless the copy
+    /// has the same size and time; those that do not exist are removed.
+    fn configure_instance(&self, undo: &mut Undo) -> Result<()> {
+        let etc = self.queue_dir.join("etc");
+        if !etc.is_dir() {
+            make_directory(&etc, 0o755, undo)?;
+        }
+        let (present, absent): (Vec<&str>, Vec<&str>) = DEBIAN_ETC_FILES
+            .iter()
+            .partition(|f| Path::new("/").join(f).is_file());
+        for file in absent {
+            let copy = self.queue_dir.join(file);
+            if copy.exists() {
+                undo.will_replace(&copy)
+                    .map_err(|e| tool_io_error(b"rm: cannot remove", &copy, &e))?;
+                fs::remove_file(&copy)
+                    .map_err(|e| tool_io_error(b"rm: cannot remove", &copy, &e))?;
+            }
+        }
+        let mut stdout = std::io::stdout().lock();
+        for file in present {
+            let source = Path::new("/").join(file);
+            let source_meta = fs::metadata(&source).map_err(|e| {
+                tool_error(&msg!(
+                    b"unable to open ",
+                    source.as_os_str().as_bytes(),
+                    b": ",
+                    strerror(&e)
+                ))
+            })?;
+            // syncfiles.pl names the copy "$dest/$source": a doubled slash.
+            let copy = PathBuf::from(OsString::from_vec(msg!(
+                self.queue_dir.as_os_str().as_bytes(),
+                b"/",
+                source.as_os_str().as_bytes()
+            )));
+            if let Ok(old) = fs::metadata(&copy)
+                && old.size() == source_meta.size()
+                && old.mtime() == source_meta.mtime()
+            {
+                continue;
+            }
+            let _ = stdout.write_all(&msg!(
+                b"updating ",
+                source.as_os_str().as_bytes(),
+                b" => ",
+                copy.as_os_str().as_bytes(),
+                b"\n"
+            ));
+            copy_file(&source, &source_meta, &copy, undo)?;
+        }
+        let _ = stdout.flush();
+        Ok(())
+    }
+}
+
+impl Entry {
+    fn apply(&self, undo: &mut Undo) -> Result<()> {
+        if self.directory && self.create && !self.path.is_dir() {
+            make_directory(&self.path, 0o755, undo)?;
+        }
+        if self.recursive {
+            for found in walkdir::WalkDir::new(&self.path).follow_links(false) {
+                let found = found.map_err(|e| {
+                    let path = e.path().unwrap_or(&self.path).to_path_buf();
+                    tool_io_error(b"chown: cannot access", &path, &e.into())
+                })?;
+                let directory = found.file_type().is_dir();
+                self.set(found.path(), directory, false, undo)?;
+            }
+            Ok(())
+        } else {
+            self.set(&self.path, true, true, undo)
+        }
+    }
+
+    /// chown, chgrp and (for directories, or the entry itself) chmod.
+    fn set(&self, path: &Path, set_mode: bool, follow: bool, undo: &mut Undo) -> Result<()> {
+        undo.will_change_metadata(path)
+            .map_err(|e| tool_io_error(b"chown: cannot access", path, &e))?;
+        let chown = |uid, gid| {
+            if follow {
+                std::os::unix::fs::chown(path, uid, gid)
+            } else {
+                std::os::unix::fs::lchown(path, uid, gid)
+            }
+        };
+        chown(Some(self.uid), None)
+            .map_err(|e| tool_io_error(b"chown: changing ownership of", path, &e))?;
+        if let Some(gid) = self.gid {
+            chown(None, Some(gid))
+                .map_err(|e| tool_io_error(b"chgrp: changing group of", path, &e))?;
+        }
+        if set_mode {
+            fs::set_permissions(path, fs::Permissions::from_mode(self.mode))
+                .map_err(|e| tool_io_error(b"chmod: changing permissions of", path, &e))?;
+        }
+        Ok(())
+    }
+}
+
+/// syncfiles.pl's copy: a `.tmp` file beside the copy, with the source's
+/// times, mode and owner, renamed into place.
+fn copy_file(source: &Path, meta: &fs::Metadata, copy: &Path, undo: &mut Undo) -> Result<()> {
+    let temp = PathBuf::from(OsString::from_vec(msg!(
+        copy.as_os_str().as_bytes(),
+        b".tmp"
+    )));
+    if fs::symlink_metadata(&temp).is_ok() {
+        undo.will_replace(&temp)
+            .map_err(|e| Error::io("read", temp.as_os_str().as_bytes(), e))?;
+        let _ = fs::remove_file(&temp);
+    }
+    let fail = |what: &[u8], e: std::io::Error| {
+        tool_error(&msg!(
+            what,
+            b" ",
+            temp.as_os_str().as_bytes(),
+            b": ",
+            strerror(&e)
+        ))
+    };
+    let mut out = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temp)
+        .map_err(|e| fail(b"unable to create", e))?;
+    undo.made_file(&temp);
+    let content = fs::read(source).map_err(|e| fail(b"error reading for", e))?;
+    out.write_all(&content)
+        .map_err(|e| fail(b"error writing to", e))?;
+    let mtime = meta
+        .modified()
+        .map_err(|e| fail(b"error reading times for", e))?;
+    out.set_times(fs::FileTimes::new().set_accessed(mtime).set_modified(mtime))
+        .map_err(|e| fail(b"error setting times of", e))?;
+    out.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))
+        .map_err(|e| fail(b"error setting mode of", e))?;
+    std::os::unix::fs::fchown(&out, Some(meta.uid()), Some(meta.gid()))
+        .map_err(|e| fail(b"error setting owner of", e))?;
+    out.sync_all().map_err(|e| fail(b"error writing to", e))?;
+    if copy.exists() {
+        undo.will_replace(copy)
+            .map_err(|e| Error::io("read", copy.as_os_str().as_bytes(), e))?;
+    } else {
+        undo.made_file(copy);
+    }
+    fs::rename(&temp, copy).map_err(|e| fail(b"error renaming", e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postfix_files_entries() {
+        let vars: [(&[u8], &[u8]); 5] = [
+            (b"config_directory", b"/etc/postfix-a"),
+            (b"queue_directory", b"/var/spool/postfix-a"),
+            (b"data_directory", b"/var/lib/postfix-a"),
+            (b"mail_owner", b"root"),
+            (b"setgid_group", b"root"),
+        ];
+        let entry = |line: &str| instance_entry(line.as_bytes(), &vars);
+        let e = entry("$queue_directory/maildrop:d:$mail_owner:$setgid_group:730:uc")
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.path, Path::new("/var/spool/postfix-a/maildrop"));
+        assert_eq!(
+            (e.uid, e.gid, e.mode, e.create, e.recursive),
+            (0, Some(0), 0o730, true, false)
+        );
+        let e = entry("$queue_directory/active:d:$mail_owner:-:700:ucr")
+            .unwrap()
+            .unwrap();
+        assert_eq!((e.gid, e.recursive), (None, true));
+        assert!(
+            entry("$command_directory/postfix:f:root:-:755")
+                .unwrap()
+                .is_none()
+        );
+        assert!(entry("# comment").unwrap().is_none());
+        assert!(entry("$config_directory/x:l:root:-:644").unwrap().is_none());
+        assert!(entry("$config_directory/x:q:root:-:644").is_err());
+        assert!(entry("$config_directory/x:f:$other:-:644").is_err());
+        assert!(entry("$config_directory/x:f:root:-:64x").is_err());
+    }
+
+    #[test]
+    fn chrooted_services() {
+        let master = |chroot: &str, cmd: &str| {
+            format!("smtp inet n - {chroot} - - {cmd}\npickup unix n - y 60 1 pickup\n")
+        };
+        assert!(!needs_chroot(master("n", "smtpd").as_bytes(), b"3.11"));
+        assert!(!needs_chroot(master("-", "smtpd").as_bytes(), b"3.11"));
+        assert!(needs_chroot(master("-", "smtpd").as_bytes(), b"2"));
+        assert!(needs_chroot(master("y", "smtpd").as_bytes(), b"3.11"));
+        assert!(needs_chroot(master("y", "custom").as_bytes(), b"3.11"));
+        assert!(!needs_chroot(master("y", "proxymap").as_bytes(), b"3.11"));
+        assert!(needs_chroot(b"", b"${level}"));
+    }
+}

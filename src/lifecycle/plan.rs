@@ -1,0 +1,404 @@
+//! What a life-cycle action will do, decided before anything is done:
+//! the checks and computations the real postmulti makes in C (which
+//! instance, which directories, which name and group, where a new instance
+//! goes in the list), with its refusals in its order and words.  Both the
+//! in-process actions and postmulti-script's environment are made from
+//! the one [`Plan`].
+
+use crate::cli::{Action, Assignment, Selection};
+use crate::config::Params;
+use crate::error::Result;
+use crate::instance::{self, Claims, Instance};
+use crate::maincf::split_name_value;
+use crate::{fatal, msg};
+
+/// A life-cycle action, decided.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub action: Action,
+    /// The instance acted on, as it will be (a new name or group applied).
+    pub target: Instance,
+    /// The primary's new `multi_instance_directories`, for the actions
+    /// that change the instance list (create, import, destroy, deport).
+    pub new_directories: Option<Vec<u8>>,
+    /// Whether the name, the group, or both change (create, import, assign).
+    pub renames: Renames,
+}
+
+/// Which of the target's name and group the action changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Renames {
+    pub name: bool,
+    pub group: bool,
+}
+
+/// The outcome of planning.
+#[derive(Debug)]
+pub enum Planned {
+    Act(Box<Plan>),
+    /// `-e assign` with a name and group the instance already has.
+    NothingToDo,
+}
+
+impl Plan {
+    /// Decides `action` for the instances `selection` picks, loading the
+    /// instance list (claiming as it goes) where the action needs it.
+    pub fn make(
+        params: &Params,
+        mut claims: Claims,
+        selection: &Selection,
+        action: &Action,
+    ) -> Result<Planned> {
+        let planned = |target, new_list: Option<&[Instance]>, renames| {
+            Planned::Act(Box::new(Plan {
+                action: action.clone(),
+                target,
+                new_directories: new_list.map(directory_list),
+                renames,
+            }))
+        };
+        Ok(match action {
+            Action::Init => planned(instance::primary(params), None, Renames::default()),
+            Action::Create {
+                assignment,
+                overrides,
+            }
+            | Action::Import {
+                assignment,
+                overrides,
+            } => {
+                let import = matches!(action, Action::Import { .. });
+                let mut instances = instance::load_all(params, &mut claims)?;
+                let (new, renames) = new_instance(
+                    params,
+                    &mut claims,
+                    assignment,
+                    overrides,
+                    import,
+                    action.name(),
+                )?;
+                insert(&mut instances, new.clone(), selection, &mut claims)?;
+                planned(new, Some(&instances), renames)
+            }
+            Action::Assign(assignment) => {
+                let instances = instance::load_all(params, &mut claims)?;
+                let mut target = instances[select_existing(&instances, selection)?].clone();
+                check_names(assignment)?;
+                let renames = assign_names(&mut target, assignment, &mut claims)?;
+                if renames == Renames::default() {
+                    return Ok(Planned::NothingToDo);
+                }
+                planned(target, None, renames)
+            }
+            Action::Destroy | Action::Deport => {
+                let mut instances = instance::load_all(params, &mut claims)?;
+                let index = select_existing(&instances, selection)?;
+                if index == 0 {
+                    fatal!(b"Cannot remove the primary instance");
+                }
+                if instances[index].enabled {
+                    fatal!(b"Cannot remove enabled instances");
+                }
+                let target = instances.remove(index);
+                planned(target, Some(&instances), Renames::default())
+            }
+            Action::Enable | Action::Disable => {
+                let instances = instance::load_all(params, &mut claims)?;
+                let target = instances[select_existing(&instances, selection)?].clone();
+                planned(target, None, Renames::default())
+            }
+        })
+    }
+
+    /// The script's assign_names edits of the target's main.cf: the new
+    /// name and group, where they change (`-` clears).
+    pub fn name_edits(&self) -> Vec<Vec<u8>> {
+        let mut edits = Vec::new();
+        if self.renames.name {
+            let name = self.target.name.as_deref().unwrap_or_default();
+            edits.push(msg!(b"multi_instance_name = ", name));
+        }
+        if self.renames.group {
+            let group = self.target.group.as_deref().unwrap_or_default();
+            edits.push(msg!(b"multi_instance_group = ", group));
+        }
+        edits
+    }
+}
+
+/// `multi_instance_directories` for a list of instances: the secondaries'
+/// configuration directories, separated by spaces.
+fn directory_list(instances: &[Instance]) -> Vec<u8> {
+    let dirs: Vec<&[u8]> = instances
+        .iter()
+        .skip(1)
+        .map(|i| i.config_dir.as_slice())
+        .collect();
+    dirs.join(&b' ')
+}
+
+/// `-I` and `-G` values: safe characters only; names start with `postfix-`
+/// and have no `/`.  An empty value (from `-`) clears and is always valid.
+fn check_names(assignment: &Assignment) -> Result<()> {
+    let safe = |s: &[u8]| {
+        s.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"!@%-_=+:./".contains(&b))
+    };
+    if let Some(name) = assignment.name.as_deref().filter(|n| !n.is_empty()) {
+        if !safe(name) {
+            fatal!(b"Unsafe characters in new instance name: '", name, b"'");
+        }
+        if name.contains(&b'/') {
+            fatal!(b"Illegal '/' character in new instance name: '", name, b"'");
+        }
+        if !name.starts_with(b"postfix-") {
+            fatal!(b"New instance name must start with 'postfix-'");
+        }
+    }
+    if let Some(group) = assignment.group.as_deref().filter(|g| !g.is_empty())
+        && !safe(group)
+    {
+        fatal!(b"Unsafe characters in '-G ", group, b"'");
+    }
+    Ok(())
+}
+
+/// Applies `-I`/`-G` where they change something; a new name is claimed.
+fn assign_names(
+    target: &mut Instance,
+    assignment: &Assignment,
+    claims: &mut Claims,
+) -> Result<Renames> {
+    let mut renames = Renames::default();
+    let current = |v: &Option<Vec<u8>>| v.clone().unwrap_or_default();
+    if let Some(name) = &assignment.name
+        && *name != current(&target.name)
+    {
+        claims.claim(&target.config_dir, "multi_instance_name", name)?;
+        target.name = (!name.is_empty()).then(|| name.clone());
+        renames.name = true;
+    }
+    if let Some(group) = &assignment.group
+        && *group != current(&target.group)
+    {
+        target.group = (!group.is_empty()).then(|| group.clone());
+        renames.group = true;
+    }
+    Ok(renames)
+}
+
+/// The instance `-e create` or `-e import` adds, with its directories
+/// from the command line, derived from the primary's, or (import) read
+/// from its own main.cf.
+fn new_instance(
+    params: &Params,
+    claims: &mut Claims,
+    assignment: &Assignment,
+    overrides: &[Vec<u8>],
+    import: bool,
+    action: &str,
+) -> Result<(Instance, Renames)> {
+    check_names(assignment)?;
+    let (mut config_dir, mut queue_dir, mut data_dir) = (None, None, None);
+    for setting in overrides {
+        let Ok((name, value)) = split_name_value(setting) else {
+            fatal!(b"Malformed parameter setting '", setting, b"'");
+        };
+        let slot = match name {
+            b"config_directory" => &mut config_dir,
+            b"queue_directory" if !import => &mut queue_dir,
+            b"data_directory" if !import => &mut data_dir,
+            _ => fatal!(b"Parameter '", name, b"' not valid with action ", action),
+        };
+        if value.first() != Some(&b'/') {
+            fatal!(b"Parameter setting '", name, b"' is not an absolute path");
+        }
+        let mut end = value.len() - 1;
+        while end > 0 && value[end] == b'/' {
+            end -= 1;
+        }
+        if end == 0 {
+            fatal!(b"Parameter setting '", name, b"' is the root directory");
+        }
+        *slot = Some(value[..=end].to_vec());
+    }
+    let name = assignment.name.as_deref();
+    let config_dir = match config_dir {
+        Some(dir) => dir,
+        None => private_path("config_directory", &params.config_dir, name)?,
+    };
+    if let Some(owner) = claims.owner(&config_dir) {
+        fatal!(
+            b"new config_directory=",
+            config_dir,
+            b" is already in use by instance ",
+            owner,
+            b"=",
+            config_dir
+        );
+    }
+    let mut instance = if import {
+        instance::load_secondary(params, &config_dir)?
+    } else {
+        let queue_dir = match queue_dir {
+            Some(dir) => dir,
+            None => private_path("queue_directory", &params.queue_directory, name)?,
+        };
+        let data_dir = match data_dir {
+            Some(dir) => dir,
+            None => private_path("data_directory", &params.data_directory, name)?,
+        };
+        Instance {
+            config_dir: config_dir.clone(),
+            queue_dir,
+            data_dir,
+            name: None,
+            group: None,
+            enabled: false,
+            primary: false,
+        }
+    };
+    let renames = assign_names(&mut instance, assignment, claims)?;
+    Ok((instance, renames))
+}
+
+/// A secondary's directory derived from the primary's `value` and the new
+/// instance name, with make_private_path()'s exact treatment of slashes:
+/// `/etc/postfix` gives `/etc/postfix-out`, but `/var/spool/postfix/`
+/// gives `/var/spool/postfix/postfix-out`.
+fn private_path(param: &str, value: &[u8], name: Option<&[u8]>) -> Result<Vec<u8>> {
+    let Some(name) = name.filter(|n| !n.is_empty()) else {
+        fatal!(b"Missing ", param, b" parameter value");
+    };
+    if value.first() != Some(&b'/') {
+        fatal!(
+            b"Invalid default ",
+            param,
+            b" parameter value: '",
+            value,
+            b"': specify an absolute pathname"
+        );
+    }
+    let mut base = value.to_vec();
+    let mut end = base.iter().rposition(|&b| b == b'/').unwrap_or(0);
+    if end + 1 == base.len() {
+        while end > 1 && base[end - 1] == b'/' {
+            end -= 1;
+            base.truncate(end);
+        }
+        end = base.iter().rposition(|&b| b == b'/').unwrap_or(0);
+    }
+    while end > 0 && base[end] == b'/' {
+        base.truncate(end);
+        end -= 1;
+    }
+    let mut path = if base.len() > 1 { base } else { Vec::new() };
+    path.push(b'/');
+    path.extend_from_slice(name);
+    Ok(path)
+}
+
+/// Claims the new instance and places it: at the end, first (`-a`), or
+/// before the first secondary that `-g`/`-i` selects.
+fn insert(
+    instances: &mut Vec<Instance>,
+    new: Instance,
+    selection: &Selection,
+    claims: &mut Claims,
+) -> Result<()> {
+    claims.claim_instance(&new)?;
+    let position = match selection {
+        Selection::Unspecified => None,
+        Selection::All => (instances.len() > 1).then_some(1),
+        _ => match instances.iter().skip(1).position(|i| i.matches(selection)) {
+            Some(p) => Some(p + 1),
+            None => fatal!(b"No matching secondary instances"),
+        },
+    };
+    match position {
+        Some(p) => instances.insert(p, new),
+        None => instances.push(new),
+    }
+    Ok(())
+}
+
+/// The first instance `-i` selects.
+fn select_existing(instances: &[Instance], selection: &Selection) -> Result<usize> {
+    let Selection::Name(wanted) = selection else {
+        fatal!(b"Select an instance via '-i name'");
+    };
+    match instances.iter().position(|i| i.matches(selection)) {
+        Some(index) => Ok(index),
+        None => fatal!(b"No instance named ", wanted),
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn derived(value: &str) -> String {
+        String::from_utf8(
+            private_path("queue_directory", value.as_bytes(), Some(b"postfix-out")).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn private_path_quirks() {
+        assert_eq!(derived("/etc/postfix"), "/etc/postfix-out");
+        assert_eq!(derived("/var/spool/postfix"), "/var/spool/postfix-out");
+        assert_eq!(
+            derived("/var/spool/postfix/"),
+            "/var/spool/postfix/postfix-out"
+        );
+        assert_eq!(derived("/var/spool/postfix//"), "/var/spool/postfix-out");
+        assert_eq!(derived("/postfix"), "/postfix/postfix-out");
+        assert_eq!(derived("/"), "/postfix-out");
+        assert_eq!(derived("/a//b"), "/a/postfix-out");
+    }
+
+    #[test]
+    fn private_path_errors() {
+        assert_eq!(
+            private_path("config_directory", b"/etc/postfix", None)
+                .unwrap_err()
+                .to_string(),
+            "Missing config_directory parameter value"
+        );
+        assert_eq!(
+            private_path("data_directory", b"relative", Some(b"postfix-a"))
+                .unwrap_err()
+                .to_string(),
+            "Invalid default data_directory parameter value: 'relative': specify an absolute pathname"
+        );
+    }
+
+    #[test]
+    fn name_checks() {
+        let check = |name: &str, group: &str| {
+            let a = Assignment {
+                name: Some(name.into()),
+                group: Some(group.into()),
+            };
+            check_names(&a).err().map(|e| e.to_string())
+        };
+        assert_eq!(check("postfix-a", "a/b"), None);
+        assert_eq!(check("", ""), None);
+        assert_eq!(
+            check("foo", ""),
+            Some("New instance name must start with 'postfix-'".into())
+        );
+        assert_eq!(
+            check("postfix-a b", ""),
+            Some("Unsafe characters in new instance name: 'postfix-a b'".into())
+        );
+        assert_eq!(
+            check("postfix-a/b", ""),
+            Some("Illegal '/' character in new instance name: 'postfix-a/b'".into())
+        );
+        assert_eq!(
+            check("postfix-a", "a b"),
+            Some("Unsafe characters in '-G a b'".into())
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! Editing a main.cf as the script's `postconf -c <dir> -e ...` does: the
+//! edits computed from the current text read under postconf's update
+//! lock, written with postconf's protocol, and postconf's warnings and
+//! errors in its own words.
+
+use std::path::Path;
+
+use super::voice::postconf_says;
+use crate::error::{Error, Result};
+use crate::maincf::edit::{self, EditMode, EditRequest};
+use crate::maincf::write::update_main_cf;
+use crate::msg;
+
+/// Sets parameters in `<config_dir>/main.cf`; `edits` gives the
+/// `name = value` arguments from the current text.  A refusal is printed
+/// as postconf's fatal error and ends the action with status 1.
+pub fn set_parameters(config_dir: &[u8], edits: impl FnOnce(&[u8]) -> Vec<Vec<u8>>) -> Result<()> {
+    let path = msg!(config_dir, b"/main.cf");
+    update_main_cf(config_dir, |current| {
+        let (request, warnings) = EditRequest::new(EditMode::Set, &edits(current))?;
+        for warning in &warnings {
+            postconf_says("warning", warning);
+        }
+        let (new, warnings) = edit::apply(current, &path, &request);
+        for warning in &warnings {
+            postconf_says("warning", warning);
+        }
+        Ok(new)
+    })
+    .map_err(|err| {
+        if let Some(text) = err.fatal_text() {
+            postconf_says("fatal", &text);
+        }
+        Error::Exit(1)
+    })
+    .map(|_| ())
+}
+
+/// `postconf -c <dir> <mode> <args>` applied to `content` in memory: the
+/// new text and what postconf prints (as full stderr lines); `None` if
+/// postconf would refuse the arguments.
+pub fn edited(
+    content: &[u8],
+    path: &Path,
+    mode: EditMode,
+    args: &[Vec<u8>],
+) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
+    use std::os::unix::ffi::OsStrExt;
+    if args.is_empty() {
+        return Some((content.to_vec(), Vec::new()));
+    }
+    let (request, mut warnings) = EditRequest::new(mode, args).ok()?;
+    let (new, more) = edit::apply(content, path.as_os_str().as_bytes(), &request);
+    warnings.extend(more);
+    let lines = warnings
+        .iter()
+        .map(|w| msg!(b"postconf: warning: ", w, b"\n"))
+        .collect();
+    Some((new, lines))
+}

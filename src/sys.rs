@@ -1,0 +1,89 @@
+//! Every `unsafe` call of the program, behind a safe interface: syslog,
+//! changing the process environment (which children inherit), and running
+//! a child the way Postfix does, with fork, setenv in the child, and
+//! execvp.
+//!
+//! Why not `std::process::Command`: it sorts the environment, while
+//! Postfix's setenv keeps an inherited variable in its place and appends
+//! new ones, and `-x env` shows the difference; and execvp must search
+//! the PATH the child was just given.
+
+// The one module allowed to use `unsafe` (the crate denies it, every
+// other module forbids it).
+#![allow(unsafe_code)]
+
+use std::ffi::{CStr, CString, OsStr, OsString};
+
+use nix::errno::Errno;
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, execvp, fork};
+
+/// openlog(3) with `LOG_NDELAY | LOG_PID`, as Postfix opens its log.  The
+/// C library keeps the pointer, hence the `'static` ident.
+pub fn openlog(ident: &'static CStr, facility: libc::c_int) {
+    // SAFETY: the ident is NUL-terminated and lives as long as the process.
+    unsafe { libc::openlog(ident.as_ptr(), libc::LOG_NDELAY | libc::LOG_PID, facility) };
+}
+
+/// syslog(3) of one record, `priority` being facility and severity.
+pub fn syslog(priority: libc::c_int, record: &CStr) {
+    // SAFETY: both strings are NUL-terminated; "%s" consumes one argument.
+    unsafe { libc::syslog(priority, c"%s".as_ptr(), record.as_ptr()) };
+}
+
+/// Sets a variable of this process's environment, for every child.  Only
+/// called during start-up, while the program is single-threaded.
+pub fn export(name: &str, value: &OsStr) {
+    // SAFETY: start-up runs on the only thread; no other thread can be
+    // reading the environment.
+    unsafe { std::env::set_var(name, value) };
+}
+
+/// Removes a variable from this process's environment (see [`export`]).
+pub fn unexport(name: &str) {
+    // SAFETY: as for `export`.
+    unsafe { std::env::remove_var(name) };
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildEnd {
+    Exited(i32),
+    Killed,
+}
+
+/// Runs `argv` (searched in the PATH of the child's environment) in a
+/// child whose environment is ours with `env` set in order, and waits for
+/// it.  If the program cannot be executed, the child calls
+/// `report_exec_failure` with the error and exits 1.  `Err` if no child
+/// could be made or waited for.
+pub fn run_child(
+    argv: &[CString],
+    env: &[(OsString, OsString)],
+    report_exec_failure: &dyn Fn(Errno),
+) -> Result<ChildEnd, Errno> {
+    // SAFETY: the program is single-threaded whenever it runs children, so
+    // the child may allocate; it only sets its environment, execs, reports
+    // and exits.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            for (name, value) in env {
+                // SAFETY: the child is single-threaded.
+                unsafe { std::env::set_var(name, value) };
+            }
+            let err = execvp(&argv[0], argv).unwrap_err();
+            report_exec_failure(err);
+            // SAFETY: _exit ends the child without running the parent's
+            // exit handlers or flushing its buffers a second time.
+            unsafe { libc::_exit(1) }
+        }
+        ForkResult::Parent { child } => loop {
+            match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, code)) => return Ok(ChildEnd::Exited(code)),
+                Ok(WaitStatus::Signaled(..)) => return Ok(ChildEnd::Killed),
+                Ok(_) | Err(Errno::EINTR) => continue,
+                Err(err) => return Err(err),
+            }
+        },
+    }
+}
