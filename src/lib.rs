@@ -78,10 +78,7 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
         None
     };
     let primary = config::Primary::load()?;
-    if life_cycle {
-        let command_directory = primary.eval("command_directory")?;
-        maincf::defaults::adopt_installed(&maincf::path(&msg!(command_directory, b"/postconf")));
-    }
+    config::installation::discover(primary.main_cf());
     let params = config::Params::evaluate(&primary)?;
     export_logging_environment(&primary, &params);
     if let Some(dir) = std::env::var_os("MAIL_CONFIG")

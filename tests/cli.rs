@@ -102,7 +102,9 @@ impl Sandbox {
         fs::read(self.path("etc/main.cf")).unwrap()
     }
 
-    /// Runs postmulti with `/etc/postfix` replaced by our directory.
+    /// Runs postmulti with `/etc/postfix` replaced by our directory, and a
+    /// private /var/cache (postmulti keeps what it learns of the installed
+    /// Postfix there; the host's is left alone).
     fn run(&self, args: &[&str]) -> Output {
         self.run_env(args, &[])
     }
@@ -115,7 +117,9 @@ impl Sandbox {
             .env("LANG", "C")
             .envs(env.iter().copied())
             .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
-            .arg("mount --bind \"$0\" /etc/postfix && exec \"$@\"")
+            .arg(
+                "mount --bind \"$0\" /etc/postfix && mount -t tmpfs tmpfs /var/cache && exec \"$@\"",
+            )
             .arg(self.path("etc"))
             .arg(bin)
             .args(args);

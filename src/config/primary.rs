@@ -63,6 +63,11 @@ impl Primary {
         defaults::setting(&self.cf, name.as_bytes())
     }
 
+    /// The parsed main.cf.
+    pub fn main_cf(&self) -> &MainCf {
+        &self.cf
+    }
+
     /// Whether main.cf itself sets `name`.
     pub fn is_set(&self, name: &str) -> bool {
         self.cf.get(name.as_bytes()).is_some()
@@ -156,13 +161,7 @@ impl Params {
         let multi_instance_directories = config.eval("multi_instance_directories")?;
         let group = config.eval("multi_instance_group")?;
         let name = config.eval("multi_instance_name")?;
-        let utf8 = match config
-            .raw("smtputf8_enable")
-            .filter(|_| config.is_set("smtputf8_enable"))
-        {
-            Some(_) => config.eval_bool("smtputf8_enable")?,
-            None => defaults::smtputf8_default(&config.eval("compatibility_level")?),
-        };
+        let utf8 = config.eval_bool("smtputf8_enable")?;
         diag::configure(code, utf8);
         let syslog_name = config.eval_min("syslog_name", 1)?;
         let mail_owner = config.eval_min("mail_owner", 1)?;

@@ -9,11 +9,9 @@
 //! postconf print nothing at all, and returns `None` for anything else, so
 //! that the caller runs the real postconf and its diagnostics are exact.
 
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use crate::maincf::MainCf;
 use crate::maincf::defaults;
@@ -38,18 +36,6 @@ pub struct SecondaryValues {
     pub multi_instance_name: Vec<u8>,
     pub multi_instance_group: Vec<u8>,
     pub multi_instance_enable: Vec<u8>,
-}
-
-/// Parameter names Postfix 3.11 knows without any master.cf service, minus
-/// the deprecated and read-only ones postconf warns about.
-fn known_parameters() -> &'static HashSet<&'static [u8]> {
-    static KNOWN: OnceLock<HashSet<&'static [u8]>> = OnceLock::new();
-    KNOWN.get_or_init(|| {
-        include_str!("../data/parameters-3.11.txt")
-            .lines()
-            .map(str::as_bytes)
-            .collect()
-    })
 }
 
 /// The five values, or `None` where only postconf itself can answer
@@ -108,9 +94,10 @@ impl SilentMainCf {
         let mut clean = true;
         let seed: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
         let cf = MainCf::parse(content, &main_cf, &seed, &mut |_| clean = false).ok()?;
+        let installation = crate::config::installation::current()?;
         let all_known = cf
             .names()
-            .all(|n| n == b"config_directory" || known_parameters().contains(n));
+            .all(|n| n == b"config_directory" || installation.accepts_quietly(n) == Some(true));
         (clean && all_known).then_some(SilentMainCf { cf })
     }
 
@@ -164,6 +151,7 @@ mod tests {
     use std::fs;
 
     fn instance(main_cf: &str, master_cf: Option<&str>) -> (tempfile::TempDir, Vec<u8>) {
+        crate::config::installation::for_tests();
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("main.cf"), main_cf).unwrap();
         if let Some(m) = master_cf {

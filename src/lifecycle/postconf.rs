@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::voice::postconf_says;
+use crate::config::installation;
 use crate::error::{Error, Result};
 use crate::maincf::edit::{self, EditMode, EditRequest};
 use crate::maincf::write::update_main_cf;
@@ -17,7 +18,11 @@ use crate::msg;
 pub fn set_parameters(config_dir: &[u8], edits: impl FnOnce(&[u8]) -> Vec<Vec<u8>>) -> Result<()> {
     let path = msg!(config_dir, b"/main.cf");
     update_main_cf(config_dir, |current| {
-        let (request, warnings) = EditRequest::new(EditMode::Set, &edits(current))?;
+        let (request, warnings) = EditRequest::new(
+            EditMode::Set,
+            &edits(current),
+            installation::postconf_dialect(),
+        )?;
         for warning in &warnings {
             postconf_says("warning", warning);
         }
@@ -49,7 +54,8 @@ pub fn edited(
     if args.is_empty() {
         return Some((content.to_vec(), Vec::new()));
     }
-    let (request, mut warnings) = EditRequest::new(mode, args).ok()?;
+    let (request, mut warnings) =
+        EditRequest::new(mode, args, installation::postconf_dialect()).ok()?;
     let (new, more) = edit::apply(content, path.as_os_str().as_bytes(), &request);
     warnings.extend(more);
     let lines = warnings

@@ -1,8 +1,9 @@
 //! Editing main.cf the way `postconf -e`, `postconf -X` and `postconf -#`
-//! do (Postfix 3.11, `pcf_edit_main()`), as pure functions on bytes: the
-//! validation of the command-line arguments into an [`EditRequest`], and
-//! [`apply`], which streams the old file into the new one.  Writing the
-//! result safely is `atomic_write`'s job.
+//! do (`pcf_edit_main()`), as pure functions on bytes: the validation of
+//! the command-line arguments into an [`EditRequest`], and [`apply`], which
+//! streams the old file into the new one.  Writing the result safely is
+//! `write`'s job.  Postfix 3.11 is the model; older releases edit with a
+//! few differences, each a [`Dialect`] switch.
 //!
 //! postconf does not parse main.cf into a dictionary here: it copies the
 //! file physical line by physical line, so syntax errors elsewhere survive
@@ -31,13 +32,66 @@ pub enum EditMode {
     CommentOut,
 }
 
+/// How a release of postconf edits where releases differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    /// The order in which `-e` appends the names main.cf lacks.
+    pub append: AppendOrder,
+    /// Whether an unterminated last line is ended before appending
+    /// (otherwise the first appended setting continues it).
+    pub ends_last_line: bool,
+    /// Whether a name given twice with the same value is warned about too.
+    pub warns_same_repeat: bool,
+}
+
+/// See [`Dialect::append`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOrder {
+    /// By name (Postfix 3.7.17, 3.8.12, 3.9.6, 3.10.5, 3.11 and later).
+    Sorted,
+    /// The order of postconf's hash table, whose hash function is seeded
+    /// at random; we follow the seed 0 (Postfix's own NORANDOMIZE test
+    /// order), one of the orders the real postconf produces.
+    HashTable,
+}
+
+impl Dialect {
+    /// Postfix 3.11's postconf.
+    pub const CURRENT: Dialect = Dialect {
+        append: AppendOrder::Sorted,
+        ends_last_line: true,
+        warns_same_repeat: false,
+    };
+
+    /// The postconf of release `major.minor.patch`.
+    pub fn of_release(major: u64, minor: u64, patch: u64) -> Dialect {
+        // The first patch level of each stable line that has a change.
+        let since = |fixed: [u64; 4]| match (major, minor) {
+            (3, 7..=10) => patch >= fixed[(minor - 7) as usize],
+            (3, 0..=6) | (0..=2, _) => false,
+            _ => true,
+        };
+        Dialect {
+            append: if since([17, 12, 6, 5]) {
+                AppendOrder::Sorted
+            } else {
+                AppendOrder::HashTable
+            },
+            ends_last_line: since([15, 10, 4, 2]),
+            warns_same_repeat: !since([18, 13, 7, 6]),
+        }
+    }
+}
+
 /// A validated edit: the mode and, per parameter name, its new value
-/// (empty and unused for `-X`/`-#`).  The map's byte order is the order in
-/// which `-e` appends names that main.cf lacks.
+/// (empty and unused for `-X`/`-#`), and the order in which `-e` appends
+/// the names main.cf lacks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditRequest {
     mode: EditMode,
     edits: BTreeMap<Vec<u8>, Vec<u8>>,
+    append_order: Vec<Vec<u8>>,
+    ends_last_line: bool,
 }
 
 impl EditRequest {
@@ -49,6 +103,7 @@ impl EditRequest {
     pub fn new<A: AsRef<[u8]>>(
         mode: EditMode,
         args: &[A],
+        dialect: Dialect,
     ) -> Result<(EditRequest, Vec<Vec<u8>>), Error> {
         if args.is_empty() {
             // postconf's own checks, made before it gets to editing.
@@ -61,6 +116,7 @@ impl EditRequest {
             ));
         }
         let mut edits = BTreeMap::new();
+        let mut table = HashTable::new(args.len());
         let mut warnings = Vec::new();
         for arg in args {
             // An argv element cannot hold a NUL byte; C sees only what precedes it.
@@ -95,14 +151,79 @@ impl EditRequest {
                     (arg, &b""[..])
                 }
             };
-            if let Some(old) = edits.insert(name.to_vec(), value.to_vec())
-                && mode == EditMode::Set
-                && old != value
-            {
-                warnings.push(msg!("ignoring earlier request: '", name, " = ", old, "'"));
+            if let Some(old) = edits.insert(name.to_vec(), value.to_vec()) {
+                if mode == EditMode::Set && (old != value || dialect.warns_same_repeat) {
+                    warnings.push(msg!("ignoring earlier request: '", name, " = ", old, "'"));
+                }
+                table.remove(name);
+            }
+            table.enter(name);
+        }
+        let append_order = match dialect.append {
+            AppendOrder::Sorted => edits.keys().cloned().collect(),
+            AppendOrder::HashTable => table.list(),
+        };
+        let request = EditRequest {
+            mode,
+            edits,
+            append_order,
+            ends_last_line: dialect.ends_last_line,
+        };
+        Ok((request, warnings))
+    }
+}
+
+/// postconf's table of the edited names, as Postfix's htable keeps it:
+/// buckets chosen by its FNV-1a variant (64 bits, each byte plus one) with
+/// seed 0, a new entry at the head of its bucket's chain, the table at
+/// least 13 buckets (always an odd number) and doubled when full.
+struct HashTable {
+    buckets: Vec<Vec<Vec<u8>>>,
+    used: usize,
+}
+
+impl HashTable {
+    fn new(expected: usize) -> HashTable {
+        HashTable {
+            buckets: vec![Vec::new(); expected.max(13) | 1],
+            used: 0,
+        }
+    }
+
+    fn bucket(&self, key: &[u8]) -> usize {
+        let hash = key.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ (u64::from(b) + 1)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        (hash % self.buckets.len() as u64) as usize
+    }
+
+    fn enter(&mut self, key: &[u8]) {
+        if self.used >= self.buckets.len() {
+            let old = std::mem::take(&mut self.buckets);
+            self.buckets = vec![Vec::new(); (2 * old.len()) | 1];
+            for chain in old {
+                for entry in chain {
+                    let b = self.bucket(&entry);
+                    self.buckets[b].insert(0, entry);
+                }
             }
         }
-        Ok((EditRequest { mode, edits }, warnings))
+        let b = self.bucket(key);
+        self.buckets[b].insert(0, key.to_vec());
+        self.used += 1;
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        let b = self.bucket(key);
+        if let Some(i) = self.buckets[b].iter().position(|k| k == key) {
+            self.buckets[b].remove(i);
+            self.used -= 1;
+        }
+    }
+
+    /// The entries bucket by bucket, each chain from its head.
+    fn list(&self) -> Vec<Vec<u8>> {
+        self.buckets.iter().flatten().cloned().collect()
     }
 }
 
@@ -118,7 +239,8 @@ const KEY_END: &[u8] = b" \t\r\n=";
 /// edited, `-e` writes `key = value`, `-#` prefixes the line with `#` and
 /// `-X` drops it, and the whitespace-led lines that follow get the same
 /// treatment (`-e` drops them).  Every setting of an edited key is edited.
-/// Finally `-e` appends, in byte order, each name main.cf did not have.
+/// Finally `-e` appends, in the request's order, each name main.cf did
+/// not have.
 pub fn apply(content: &[u8], path: &[u8], request: &EditRequest) -> (Vec<u8>, Vec<Vec<u8>>) {
     let mut out = Vec::with_capacity(content.len() + 64);
     let mut warnings = Vec::new();
@@ -126,7 +248,7 @@ pub fn apply(content: &[u8], path: &[u8], request: &EditRequest) -> (Vec<u8>, Ve
     let mut seen: BTreeMap<&[u8], usize> = BTreeMap::new();
     // Whether the setting that continuation lines belong to is edited.
     let mut editing = false;
-    for line in physical_lines(content) {
+    for line in physical_lines(content, request.ends_last_line) {
         let line = line.as_ref();
         let start = line.iter().take_while(|&&b| is_space(b)).count();
         if start == line.len() || line[start] == b'#' {
@@ -161,9 +283,9 @@ pub fn apply(content: &[u8], path: &[u8], request: &EditRequest) -> (Vec<u8>, Ve
         }
     }
     if request.mode == EditMode::Set {
-        for (key, value) in &request.edits {
+        for key in &request.append_order {
             if !seen.contains_key(key.as_slice()) {
-                out.extend_from_slice(&setting(key, value));
+                out.extend_from_slice(&setting(key, &request.edits[key]));
             }
         }
     }
@@ -177,18 +299,19 @@ fn setting(key: &[u8], value: &[u8]) -> Vec<u8> {
 }
 
 /// The physical lines as postconf reads and writes them: each ends in `\n`
-/// (supplied for a last line without one) and is cut at its first NUL byte,
-/// since postconf handles lines as C strings.
-fn physical_lines(content: &[u8]) -> impl Iterator<Item = Cow<'_, [u8]>> {
+/// (supplied for a last line without one, if `end_last_line`) and is cut
+/// at its first NUL byte, since postconf handles lines as C strings.
+fn physical_lines(content: &[u8], end_last_line: bool) -> impl Iterator<Item = Cow<'_, [u8]>> {
     content
         .split_inclusive(|&b| b == b'\n')
-        .map_while(|line| match line.last() {
+        .map_while(move |line| match line.last() {
             Some(b'\n') => Some(Cow::Borrowed(c_string(line))),
             // postconf's line reader returns the last byte it read as a C
             // `char`; where that type is signed a final 0xFF byte reads as
             // end-of-file, and the unterminated last line is dropped.
             Some(&last) if last as std::ffi::c_char as i32 == -1 => None,
-            _ => Some(Cow::Owned(c_string(&msg!(line, "\n")).to_vec())),
+            _ if end_last_line => Some(Cow::Owned(c_string(&msg!(line, "\n")).to_vec())),
+            _ => Some(Cow::Borrowed(c_string(line))),
         })
 }
 
@@ -199,7 +322,7 @@ mod tests {
     const PATH: &[u8] = b"/etc/postfix/main.cf";
 
     fn request(mode: EditMode, args: &[&str]) -> EditRequest {
-        EditRequest::new(mode, args).unwrap().0
+        EditRequest::new(mode, args, Dialect::CURRENT).unwrap().0
     }
 
     fn edit(content: &str, mode: EditMode, args: &[&str]) -> (String, Vec<String>) {
@@ -215,7 +338,7 @@ mod tests {
 
     fn error(mode: EditMode, args: &[&str]) -> String {
         String::from_utf8(
-            EditRequest::new(mode, args)
+            EditRequest::new(mode, args, Dialect::CURRENT)
                 .unwrap_err()
                 .fatal_text()
                 .unwrap(),
@@ -253,16 +376,81 @@ mod tests {
 
     #[test]
     fn a_repeated_name_keeps_the_last_value() {
-        let (req, warnings) =
-            EditRequest::new(EditMode::Set, &["b=1", "a = 2 ", "b=1", "b = 3"]).unwrap();
+        let (req, warnings) = EditRequest::new(
+            EditMode::Set,
+            &["b=1", "a = 2 ", "b=1", "b = 3"],
+            Dialect::CURRENT,
+        )
+        .unwrap();
         assert_eq!(
             warnings,
             vec![b"ignoring earlier request: 'b = 1'".to_vec()]
         );
         let (out, _) = apply(b"", PATH, &req);
         assert_eq!(out, b"a = 2\nb = 3\n");
-        let (_, warnings) = EditRequest::new(EditMode::Remove, &["a", "a"]).unwrap();
+        let (_, warnings) =
+            EditRequest::new(EditMode::Remove, &["a", "a"], Dialect::CURRENT).unwrap();
         assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn postfix_3_7_11_appends_in_hash_table_order_and_does_not_end_the_last_line() {
+        let dialect = Dialect::of_release(3, 7, 11);
+        assert_eq!(dialect.append, AppendOrder::HashTable);
+        let appended = |args: &[&str]| {
+            let (request, _) = EditRequest::new(EditMode::Set, args, dialect).unwrap();
+            let (out, _) = apply(b"", PATH, &request);
+            String::from_utf8(out).unwrap()
+        };
+        // The orders Postfix 3.7.11's postconf -e writes with seed 0, as the
+        // script's edits of a new instance give them.
+        assert_eq!(
+            appended(&[
+                "queue_directory = /q",
+                "data_directory = /d",
+                "authorized_submit_users =",
+                "master_service_disable = inet",
+            ]),
+            "queue_directory = /q\nmaster_service_disable = inet\n\
+             data_directory = /d\nauthorized_submit_users = \n"
+        );
+        assert_eq!(
+            appended(&["multi_instance_name = n", "multi_instance_group = g"]),
+            "multi_instance_name = n\nmulti_instance_group = g\n"
+        );
+        // Seventeen names: the table of 13 buckets grows to 27.
+        let names: Vec<String> = "abcdefghijklmnopq"
+            .chars()
+            .map(|c| format!("{c}=1"))
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let order: String = appended(&names).lines().map(|l| &l[..1]).collect();
+        assert_eq!(order, "djmlfgnaocihkqbpe");
+        let (request, warnings) =
+            EditRequest::new(EditMode::Set, &["a=1", "a=1"], dialect).unwrap();
+        assert_eq!(
+            warnings,
+            vec![b"ignoring earlier request: 'a = 1'".to_vec()]
+        );
+        let (out, _) = apply(b"x = 1", PATH, &request);
+        assert_eq!(out, b"x = 1a = 1\n");
+    }
+
+    #[test]
+    fn dialects_by_release() {
+        assert_eq!(Dialect::of_release(3, 11, 0), Dialect::CURRENT);
+        assert_eq!(Dialect::of_release(3, 10, 13), Dialect::CURRENT);
+        assert_eq!(Dialect::of_release(3, 12, 0), Dialect::CURRENT);
+        let d = Dialect::of_release(3, 10, 4);
+        assert_eq!(
+            (d.append, d.ends_last_line, d.warns_same_repeat),
+            (AppendOrder::HashTable, true, true)
+        );
+        let d = Dialect::of_release(3, 7, 17);
+        assert_eq!(
+            (d.append, d.ends_last_line, d.warns_same_repeat),
+            (AppendOrder::Sorted, true, true)
+        );
     }
 
     #[test]
@@ -412,7 +600,7 @@ mod tests {
                 .flat_map(|line| msg!("postconf: ", level, ": ", line, "\n"))
                 .collect()
         };
-        match EditRequest::new(mode, args) {
+        match EditRequest::new(mode, args, Dialect::CURRENT) {
             Err(fatal) => (
                 input.to_vec(),
                 stderr("fatal", vec![fatal.fatal_text().unwrap()]),

@@ -331,7 +331,27 @@ impl<L: Lookup> Context<'_, L> {
             self.warnings.push(msg);
             return Err(());
         }
-        let after_op = &after[op_len..];
+        let mut after_op = &after[op_len..];
+        // A suffix names another kind of comparison; Postfix registers one,
+        // `level` (compatibility levels: `<=level`, `>level`, ...).
+        let suffix_len = after_op
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let levels = suffix_len > 0;
+        if levels {
+            let suffix = &after_op[..suffix_len];
+            if suffix != b"level" {
+                let mut msg = b"bad operator suffix at: \"...".to_vec();
+                msg.extend_from_slice(op);
+                msg.extend_from_slice(b">>>");
+                msg.extend_from_slice(suffix);
+                msg.push(b'"');
+                self.warnings.push(msg);
+                return Err(());
+            }
+            after_op = &after_op[suffix_len..];
+        }
         let ws = skip_whitespace(after_op);
         if after_op.get(ws) != Some(&b'{') {
             let mut msg = b"\"{expression}\" expected at: \"...{".to_vec();
@@ -349,7 +369,15 @@ impl<L: Lookup> Context<'_, L> {
         let mut r = Vec::new();
         self.parse(left, &mut l)?;
         self.parse(right, &mut r)?;
-        let ordering = if is_number(&l) && is_number(&r) {
+        let ordering = if levels {
+            let Some(a) = self.compatibility_level(&l) else {
+                return Err(());
+            };
+            let Some(b) = self.compatibility_level(&r) else {
+                return Err(());
+            };
+            a.cmp(&b)
+        } else if is_number(&l) && is_number(&r) {
             match (parse_long(&l), parse_long(&r)) {
                 (Some(a), Some(b)) => a.cmp(&b),
                 _ => l.cmp(&r),
@@ -367,6 +395,17 @@ impl<L: Lookup> Context<'_, L> {
             _ => ordering == Greater,
         };
         Ok((truth, rest))
+    }
+
+    /// A compatibility level, `major[.minor[.patch]]`, as one comparable
+    /// number; `None` (with Postfix's warning) if it is malformed.
+    fn compatibility_level(&mut self, text: &[u8]) -> Option<(u64, u64, u64)> {
+        let level = parse_compatibility_level(text);
+        if level.is_none() {
+            self.warnings
+                .push(quoted("malformed compatibility level syntax: ", text));
+        }
+        level
     }
 
     /// `${name{text}}`: the named functions of Postfix 3.11.
@@ -401,6 +440,29 @@ impl<L: Lookup> Context<'_, L> {
         self.level -= 1;
         Ok(())
     }
+}
+
+/// `major[.minor[.patch]]` as compat_level_from_string() reads it: each
+/// part a decimal number (strtol: leading blanks and a sign allowed) with
+/// minor and patch at most 1023, missing parts zero.
+pub fn parse_compatibility_level(text: &[u8]) -> Option<(u64, u64, u64)> {
+    let mut parts = text.split(|&b| b == b'.');
+    let number = |part: &[u8], max: u64| -> Option<u64> {
+        let part = std::str::from_utf8(part).ok()?;
+        let digits = part.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+        let digits = digits.strip_prefix('+').unwrap_or(digits);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse::<u64>().ok().filter(|&n| n <= max)
+    };
+    let major = number(parts.next()?, (i64::MAX >> 20) as u64)?;
+    let minor = parts.next().map_or(Some(0), |p| number(p, 1023))?;
+    let patch = parts.next().map_or(Some(0), |p| number(p, 1023))?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((major, minor, patch))
 }
 
 fn is_number(s: &[u8]) -> bool {
@@ -460,6 +522,32 @@ mod tests {
         assert_eq!(with(&t, "${{10} < {9} ? {a} : {b}}"), Ok("b".into()));
         assert_eq!(with(&t, "${{$level} == {3.11}?{y}:{n}}"), Ok("y".into()));
         assert_eq!(with(&t, "${{a} == {a}}"), Ok("true".into()));
+    }
+
+    #[test]
+    fn compatibility_level_comparisons() {
+        let smtputf8 = "${{$compatibility_level} <level {1} ? {no} : {yes}}";
+        for (level, want) in [("0", "no"), ("1", "yes"), ("3.11", "yes"), ("0.9", "no")] {
+            let t = [("compatibility_level", level)];
+            assert_eq!(with(&t, smtputf8), Ok(want.into()), "{level}");
+        }
+        let t = [("l", "3.9")];
+        assert_eq!(
+            with(&t, "${{$l} <level {3.10} ? {old} : {new}}"),
+            Ok("old".into())
+        );
+        assert_eq!(
+            with(&t, "${{$l} < {3.10} ? {old} : {new}}"),
+            Ok("new".into())
+        );
+        assert_eq!(
+            with(&[], "${{a} <=level {1}}"),
+            Err(vec!["malformed compatibility level syntax: \"a\"".into()])
+        );
+        assert_eq!(
+            with(&[], "${{1} <lvl {1}}"),
+            Err(vec!["bad operator suffix at: \"...<>>>lvl\"".into()])
+        );
     }
 
     #[test]

@@ -196,7 +196,7 @@ fn os(path: &[u8]) -> &OsStr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::maincf::edit::{EditMode, EditRequest, apply};
+    use crate::maincf::edit::{Dialect, EditMode, EditRequest, apply};
     use std::os::unix::fs::symlink;
     use std::sync::{Arc, Barrier};
     use std::time::Duration;
@@ -214,7 +214,7 @@ mod tests {
     /// Sets `name = value` as `postconf -e` would.
     fn set(dir: &[u8], name: &str, value: &str) -> Result<Outcome> {
         let arg = format!("{name}={value}");
-        let (request, _) = EditRequest::new(EditMode::Set, &[arg])?;
+        let (request, _) = EditRequest::new(EditMode::Set, &[arg], Dialect::CURRENT)?;
         update_main_cf(dir, |old| Ok(apply(old, b"main.cf", &request).0))
     }
 
@@ -359,7 +359,8 @@ mod tests {
                 let start = Arc::clone(&start);
                 std::thread::spawn(move || {
                     let arg = format!("key{i:02}=value {i}");
-                    let (request, _) = EditRequest::new(EditMode::Set, &[arg]).unwrap();
+                    let (request, _) =
+                        EditRequest::new(EditMode::Set, &[arg], Dialect::CURRENT).unwrap();
                     start.wait();
                     update_main_cf(&dir, |old| {
                         // Widen the window in which a lost update could happen.
