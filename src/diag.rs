@@ -79,13 +79,16 @@ impl Logger {
         sys::openlog(ident, self.facility);
     }
 
-    /// One record: `<stderr_name>: <label><text>` on stderr, and
-    /// `<label><text>` to syslog under the ident currently open.
-    fn write(&self, stderr_name: &[u8], level: Level, text: &[u8]) {
+    /// One record: `<stderr_name>: <label><text>` on stderr (unless there
+    /// is no name), and `<label><text>` to syslog under the ident
+    /// currently open.
+    fn write(&self, stderr_name: Option<&[u8]>, level: Level, text: &[u8]) {
         let text = printable(text, self.utf8);
         let label = level.label();
-        let line = crate::msg!(stderr_name, b": ", label, text, b"\n");
-        let _ = std::io::stderr().lock().write_all(&line);
+        if let Some(name) = stderr_name {
+            let line = crate::msg!(name, b": ", label, text, b"\n");
+            let _ = std::io::stderr().lock().write_all(&line);
+        }
         // printable() leaves no NUL byte.
         if let Ok(record) = CString::new(crate::msg!(label, text)) {
             sys::syslog(self.facility | level.severity(), &record);
@@ -113,7 +116,7 @@ pub fn configure(facility: libc::c_int, utf8: bool) {
 
 /// Writes one of postmulti's own diagnostics to stderr and syslog.
 pub fn log(level: Level, text: &[u8]) {
-    with_logger(|logger| logger.write(&logger.prog, level, text));
+    with_logger(|logger| logger.write(Some(&logger.prog), level, text));
 }
 
 pub fn warn(text: &[u8]) {
@@ -125,9 +128,9 @@ pub fn info(text: &[u8]) {
 }
 
 /// Writes one record the way postlog(1) does for a Postfix script: to
-/// syslog under `tag`, to stderr as `<stderr_name>: <level>: <text>`;
-/// then postmulti's own ident is in force again.
-pub fn postlog(tag: &[u8], stderr_name: &[u8], level: Level, text: &[u8]) {
+/// syslog under `tag`, to stderr as `<stderr_name>: <level>: <text>` if it
+/// writes there; then postmulti's own ident is in force again.
+pub fn postlog(tag: &[u8], stderr_name: Option<&[u8]>, level: Level, text: &[u8]) {
     with_logger(|logger| {
         logger.open(tag);
         logger.write(stderr_name, level, text);

@@ -16,7 +16,7 @@ use std::ffi::{CStr, CString, OsStr, OsString};
 
 use nix::errno::Errno;
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, execvp, fork};
+use nix::unistd::{ForkResult, Pid, execve, execvp, fork};
 
 /// openlog(3) with `LOG_NDELAY | LOG_PID`, as Postfix opens its log.  The
 /// C library keeps the pointer, hence the `'static` ident.
@@ -52,6 +52,26 @@ pub enum ChildEnd {
     Killed,
 }
 
+/// Runs the program `path` with exactly `argv` and the environment `envp`
+/// in a child, and waits for it; as [`run_child`] otherwise.
+pub fn run_program(
+    path: &CStr,
+    argv: &[CString],
+    envp: &[CString],
+    report_exec_failure: &dyn Fn(Errno),
+) -> Result<ChildEnd, Errno> {
+    // SAFETY: as in `run_child`; the child only execs, reports and exits.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            let err = execve(path, argv, envp).unwrap_err();
+            report_exec_failure(err);
+            // SAFETY: as in `run_child`.
+            unsafe { libc::_exit(1) }
+        }
+        ForkResult::Parent { child } => wait_for(child),
+    }
+}
+
 /// Runs `argv` (searched in the PATH of the child's environment) in a
 /// child whose environment is ours with `env` set in order, and waits for
 /// it.  If the program cannot be executed, the child calls
@@ -77,13 +97,17 @@ pub fn run_child(
             // exit handlers or flushing its buffers a second time.
             unsafe { libc::_exit(1) }
         }
-        ForkResult::Parent { child } => loop {
-            match waitpid(child, None) {
-                Ok(WaitStatus::Exited(_, code)) => return Ok(ChildEnd::Exited(code)),
-                Ok(WaitStatus::Signaled(..)) => return Ok(ChildEnd::Killed),
-                Ok(_) | Err(Errno::EINTR) => continue,
-                Err(err) => return Err(err),
-            }
-        },
+        ForkResult::Parent { child } => wait_for(child),
+    }
+}
+
+fn wait_for(child: Pid) -> Result<ChildEnd, Errno> {
+    loop {
+        match waitpid(child, None) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(ChildEnd::Exited(code)),
+            Ok(WaitStatus::Signaled(..)) => return Ok(ChildEnd::Killed),
+            Ok(_) | Err(Errno::EINTR) => continue,
+            Err(err) => return Err(err),
+        }
     }
 }

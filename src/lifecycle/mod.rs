@@ -20,18 +20,19 @@ mod native;
 mod plan;
 mod postconf;
 mod registry;
+mod rollback;
 mod script;
 mod voice;
 
 use crate::cli::{Action, Selection};
 use crate::config::{Params, Primary};
+use crate::diag;
 use crate::error::Result;
 use crate::instance::Claims;
-use crate::{diag, msg};
 use native::Route;
 use plan::{Plan, Planned};
 
-/// Runs `-e action`; the exit status (or the script replaces us).  With
+/// Runs `-e action`; the exit status.  With
 /// `verbose`, one line says who does the action and why.
 pub fn perform(
     primary: &Primary,
@@ -47,10 +48,11 @@ pub fn perform(
         Planned::NothingToDo => return Ok(0),
     };
     let env = environment::environment(primary, params, &plan)?;
-    let reason = match native::decide(params, &plan, &env)? {
-        Route::Native(work) => {
+    let reason = match native::decide(params, &plan)? {
+        Route::Native(work, known) => {
             if verbose {
-                diag::info(&msg!(b"-e ", action.name(), b": in-process"));
+                let text = format!("-e {}: in-process, as {}", action.name(), known.label);
+                diag::info(text.as_bytes());
             }
             return work.carry_out(params, &plan, &env);
         }
@@ -65,7 +67,7 @@ pub fn perform(
     {
         refuse_destroy_of_queued_mail(params, &plan, &env)?;
     }
-    script::hand_over(params, action.name(), &env)
+    script::run(params, &plan, &env)
 }
 
 /// Spec D1 on the script's path: the script asks `postfix status` before

@@ -19,7 +19,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::files::{install, make_directories, write_new};
-use super::installation::{Installation, postfix_runs_quietly};
+use super::installation::Known;
 use super::set_permissions::{self, InstanceFacts, SetPermissions};
 use super::undo::Undo;
 use super::{Decline, Stop};
@@ -104,10 +104,10 @@ pub struct Creation {
 /// would make (missing files) are returned as its errors.
 pub fn prepare(
     params: &Params,
+    known: &Known,
     primary: &SilentMainCf,
     plan: &Plan,
 ) -> std::result::Result<Creation, Stop> {
-    Installation::verified(params).ok_or(Decline::UnknownInstallation)?;
     let target = &plan.target;
     let dir = &target.config_dir;
     let main_cf_path = main_cf_path(dir);
@@ -163,13 +163,13 @@ pub fn prepare(
     let main_cf = match &files {
         Files::Fresh { main_cf, .. } | Files::Adopted { main_cf, .. } => main_cf,
     };
-    let facts = instance_facts(params, target, main_cf, master_cf)?;
+    let facts = instance_facts(params, known, target, main_cf, master_cf)?;
     // postfix(1) changes into the queue directory before set-permissions;
     // only the script's own create makes it beforehand.
     if adopt && !path(&facts.queue_dir).is_dir() {
         return Err(Decline::QueueDirectoryMissing.into());
     }
-    let permissions = set_permissions::plan(params, &facts)?;
+    let permissions = set_permissions::plan(params, known, &facts)?;
     Ok(Creation {
         target: target.clone(),
         files,
@@ -227,6 +227,7 @@ fn from_prototype(
 /// run quietly.
 fn instance_facts(
     params: &Params,
+    known: &Known,
     target: &Instance,
     main_cf: &[u8],
     master_cf: Vec<u8>,
@@ -254,11 +255,12 @@ fn instance_facts(
         myorigin: cf
             .expanded_with("myorigin", &host_name_defaults)
             .ok_or_else(not_silent)?,
+        ca_paths: [expanded("smtp_tls_CApath")?, expanded("smtpd_tls_CApath")?],
         master_cf,
     };
     // What post-install checks before it starts.
     let absolute = |v: &[u8]| v.first() == Some(&b'/');
-    let usable = postfix_runs_quietly(params, &cf)
+    let usable = known.postfix_runs_quietly(params, &cf)
         && absolute(&facts.queue_dir)
         && absolute(&facts.data_dir)
         && ["command_directory", "daemon_directory", "meta_directory"]

@@ -16,7 +16,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use super::files::gnu_quote;
-use super::installation::{Installation, postfix_runs_quietly};
+use super::installation::Known;
 use super::{Decline, Stop};
 use crate::config::Params;
 use crate::error::{Error, Result, strerror};
@@ -79,30 +79,25 @@ impl Removal {
 
 /// Decides to destroy the plan's target, or declines (an installation or
 /// configuration whose outcome we do not reproduce exactly).  Called once
-/// the script's check that the primary is initialised has passed;
-/// refusals are the script's, plus D1 (queued mail).
-pub fn prepare(
-    params: &Params,
-    plan: &Plan,
-    env: &Environment,
-) -> std::result::Result<Removal, Stop> {
-    Installation::verified(params).ok_or(Decline::UnknownInstallation)?;
+/// the script's check that the primary is initialised has passed.
+pub fn prepare(params: &Params, known: &Known, plan: &Plan) -> std::result::Result<Removal, Stop> {
     let target = &plan.target;
-    let dir = &target.config_dir;
-    let cf = SilentMainCf::read(dir).ok_or(Decline::InstanceNotSilent)?;
-    let removal = removal_if_postfix_runs(params, target, &cf)?;
-    if postfix_status_says_running(params, dir, env) {
-        let text = msg!(b"Instance '", dir, b"' is not stopped");
-        return Err(script_fatal(params, &text).into());
-    }
-    refuse_queued_mail(params, target)?;
-    Ok(removal)
+    let cf = SilentMainCf::read(&target.config_dir).ok_or(Decline::InstanceNotSilent)?;
+    Ok(removal_if_postfix_runs(params, known, target, &cf)?)
 }
 
 impl Removal {
-    /// Deregisters the instance (the commit point), then removes its
-    /// directories, journalled so that a killed run can be finished.
-    pub fn carry_out(self, params: &Params, plan: &Plan) -> Result<()> {
+    /// The script's refusals (the instance still running), then D1
+    /// (queued mail); then deregisters the instance (the commit point) and
+    /// removes its directories, journalled so that a killed run can be
+    /// finished.
+    pub fn carry_out(self, params: &Params, plan: &Plan, env: &Environment) -> Result<()> {
+        let target = &plan.target;
+        if postfix_status_says_running(params, &target.config_dir, env) {
+            let text = msg!(b"Instance '", target.config_dir, b"' is not stopped");
+            return Err(script_fatal(params, &text));
+        }
+        refuse_queued_mail(params, target)?;
         let journal = path(&msg!(params.config_dir, JOURNAL));
         write_journal(&journal, &self.encode())?;
         let directories = plan.new_directories.as_deref().unwrap_or_default();
@@ -121,6 +116,7 @@ impl Removal {
 /// postfix-script would agree to run the script's removal loops at all.
 fn removal_if_postfix_runs(
     params: &Params,
+    known: &Known,
     target: &Instance,
     cf: &SilentMainCf,
 ) -> std::result::Result<Removal, Decline> {
@@ -131,7 +127,7 @@ fn removal_if_postfix_runs(
         data_dir: expanded("data_directory")?,
         syslog_name: expanded("syslog_name")?,
     };
-    if !postfix_runs_quietly(params, cf) || !path(&target.config_dir).is_dir() {
+    if !known.postfix_runs_quietly(params, cf) || !path(&target.config_dir).is_dir() {
         return Err(Decline::PostfixNotQuiet);
     }
     if !path(&removal.queue_dir).is_dir() {

@@ -8,6 +8,7 @@
 
 mod create;
 mod destroy;
+mod digest;
 mod files;
 mod installation;
 mod set_permissions;
@@ -25,11 +26,13 @@ use crate::cli::Action;
 use crate::config::Params;
 use crate::error::{Error, Result};
 use crate::instance::secondary::SilentMainCf;
+use installation::Known;
 
 /// Who does an action.
 pub enum Route {
-    /// We do, in-process: the work is decided, nothing is changed yet.
-    Native(Work),
+    /// We do, in-process, as this installation's scripts would: the work is
+    /// decided, nothing is changed yet.
+    Native(Work, Known),
     /// postmulti-script does; nothing was changed.
     Script(Decline),
 }
@@ -48,8 +51,16 @@ pub enum Work {
 /// outcome (output, log, files) we do not reproduce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decline {
-    /// The installation's scripts are not ones whose behaviour we know.
+    /// Nothing is known of the installed Postfix (no postconf to ask).
     UnknownInstallation,
+    /// A Postfix release whose scripts and programs we have not verified.
+    UnverifiedRelease(Vec<u8>),
+    /// A script of the postfix package that differs from the package's.
+    ModifiedScript(PathBuf),
+    /// A script that is not one of a verified release.
+    UnverifiedScript(PathBuf),
+    /// A distribution hook that post-install runs, unlike those we know.
+    UnknownHook(PathBuf),
     /// One of the script's postconf runs would print a warning about the
     /// primary's main.cf or master.cf.
     PrimaryNotSilent,
@@ -99,13 +110,12 @@ impl From<Decline> for Stop {
 }
 
 /// Decides who does `plan`: in-process where that is exact, else the
-/// script.  Refusals both would make are errors; `env` is what the script
-/// would have been given (the Postfix commands we run get it too).
-pub fn decide(params: &Params, plan: &Plan, env: &Environment) -> Result<Route> {
-    if let Action::Init = plan.action {
-        return Ok(Route::Native(Work::Init));
-    }
-    let decided = (|| -> std::result::Result<Work, Stop> {
+/// script.  Refusals both would make before that decision are errors.
+pub fn decide(params: &Params, plan: &Plan) -> Result<Route> {
+    let decided = (|| -> std::result::Result<(Work, Known), Stop> {
+        if let Action::Init = plan.action {
+            return Ok((Work::Init, Known::recognise(params)?));
+        }
         // The script's first check for every other action; it reads the
         // primary's main.cf as postconf, which must have nothing to say.
         let primary = SilentMainCf::read(&params.config_dir).ok_or(Decline::PrimaryNotSilent)?;
@@ -115,28 +125,31 @@ pub fn decide(params: &Params, plan: &Plan, env: &Environment) -> Result<Route> 
         ) else {
             return Err(Decline::PrimaryNotSilent.into());
         };
+        let known = Known::recognise(params)?;
         checks::check_initialised(params, &wrapper, &enable)?;
-        Ok(match &plan.action {
+        let work = match &plan.action {
             Action::Create { .. } | Action::Import { .. } => {
-                Work::Create(Box::new(create::prepare(params, &primary, plan)?))
+                Work::Create(Box::new(create::prepare(params, &known, &primary, plan)?))
             }
-            Action::Destroy => Work::Destroy(destroy::prepare(params, plan, env)?),
+            Action::Destroy => Work::Destroy(destroy::prepare(params, &known, plan)?),
             Action::Enable => Work::SetEnable(true),
             Action::Disable => Work::SetEnable(false),
             Action::Assign(_) => Work::Assign,
             Action::Deport => Work::Deport,
             Action::Init => Work::Init,
-        })
+        };
+        Ok((work, known))
     })();
     match decided {
-        Ok(work) => Ok(Route::Native(work)),
+        Ok((work, known)) => Ok(Route::Native(work, known)),
         Err(Stop::Declined(reason)) => Ok(Route::Script(reason)),
         Err(Stop::Failed(err)) => Err(err),
     }
 }
 
 impl Work {
-    /// Does the decided work; the exit status.
+    /// Does the decided work; the exit status.  `env` is what the script
+    /// would have been given: the Postfix commands we run get it too.
     pub fn carry_out(self, params: &Params, plan: &Plan, env: &Environment) -> Result<u8> {
         match self {
             Work::Init => simple::init(params)?,
@@ -144,7 +157,7 @@ impl Work {
             Work::Assign => simple::assign(plan)?,
             Work::Deport => simple::deport(params, plan, env)?,
             Work::Create(creation) => creation.carry_out(params, plan)?,
-            Work::Destroy(removal) => removal.carry_out(params, plan)?,
+            Work::Destroy(removal) => removal.carry_out(params, plan, env)?,
         }
         Ok(0)
     }
@@ -153,8 +166,20 @@ impl Work {
 impl std::fmt::Display for Decline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Decline::UnknownInstallation => {
-                f.write_str("the installed Postfix scripts are not ones we reproduce")
+            Decline::UnknownInstallation => f.write_str("the installed Postfix is not known"),
+            Decline::UnverifiedRelease(version) => write!(
+                f,
+                "Postfix {} is not a release whose scripts we reproduce",
+                String::from_utf8_lossy(version)
+            ),
+            Decline::ModifiedScript(file) => {
+                write!(f, "{} differs from the package's", file.display())
+            }
+            Decline::UnverifiedScript(file) => {
+                write!(f, "{} is not one of a release we verified", file.display())
+            }
+            Decline::UnknownHook(file) => {
+                write!(f, "{} is not a flavour we know", file.display())
             }
             Decline::PrimaryNotSilent => {
                 f.write_str("postconf would warn about the primary main.cf or master.cf")

@@ -2,8 +2,10 @@
 //! done in-process.  postfix(1) runs post-install, which walks
 //! `$meta_directory/postfix-files` (then `postfix-files.d/*`) and, for the
 //! instance's own entries, makes the missing directories and sets owner,
-//! group and mode; Debian's post-install then runs configure-instance.sh,
-//! which copies a few files of /etc into the queue directory.
+//! group and mode; Debian's post-install (trixie and later) then runs
+//! configure-instance.sh, which copies a few files of /etc into the queue
+//! directory and, for an instance with chrooted services, furnishes the
+//! chroot.
 //!
 //! Doing this in-process is what spares a create Postfix's pause: every
 //! Postfix program waits until a main.cf written in the last second or two
@@ -25,7 +27,8 @@ use std::path::{Path, PathBuf};
 use nix::unistd::{Group, User};
 
 use super::Decline;
-use super::files::{make_directory, tool_error, tool_io_error};
+use super::files::{make_directories, make_directory, tool_error, tool_io_error};
+use super::installation::{ConfigureInstance, Known, NssCopies};
 use super::undo::Undo;
 use crate::config::Params;
 use crate::error::{Error, Result, strerror};
@@ -33,10 +36,7 @@ use crate::maincf::mastercf::master_fields;
 use crate::maincf::{LineEvent, path, scan_logical_lines};
 use crate::msg;
 
-/// Debian's hook at the end of post-install's create-missing step, and the
-/// helper it copies files with.
-pub const DEBIAN_CONFIGURE_INSTANCE: &str = "/usr/lib/postfix/configure-instance.sh";
-pub const DEBIAN_SYNCFILES: &str = "/usr/lib/postfix/syncfiles.pl";
+/// What configure-instance.sh reads its settings from.
 const DEBIAN_DEFAULTS: &str = "/etc/default/postfix";
 
 /// The /etc files configure-instance.sh keeps in `<queue_directory>/etc`.
@@ -62,6 +62,8 @@ pub struct InstanceFacts {
     pub compatibility_level: Vec<u8>,
     /// `postconf -hx myorigin`.
     pub myorigin: Vec<u8>,
+    /// `postconf -hx smtp_tls_CApath smtpd_tls_CApath`.
+    pub ca_paths: [Vec<u8>; 2],
     pub master_cf: Vec<u8>,
 }
 
@@ -80,12 +82,22 @@ struct Entry {
 pub struct SetPermissions {
     entries: Vec<Entry>,
     queue_dir: PathBuf,
+    /// What Debian's configure-instance.sh does after the entries, if
+    /// post-install runs it.
+    configure: Option<Configure>,
+}
+
+/// Debian's configure-instance.sh for one instance: the /etc copies and,
+/// if services run chrooted, `<queue>/usr/lib/sasl2`.
+struct Configure {
+    chroot: bool,
 }
 
 /// Decides what set-permissions would do, or why we cannot be sure of
 /// doing exactly that (then the real one must run).
 pub fn plan(
     params: &Params,
+    known: &Known,
     facts: &InstanceFacts,
 ) -> std::result::Result<SetPermissions, Decline> {
     let install_cf = path(&msg!(facts.config_dir, b"/install.cf"));
@@ -95,7 +107,10 @@ pub fn plan(
             b" exists"
         )));
     }
-    debian_configuration_is_plain(facts)?;
+    let configure = match &known.configure_instance {
+        Some(hook) => Some(debian_configuration(hook, facts)?),
+        None => None,
+    };
     let variables: [(&[u8], &[u8]); 5] = [
         (b"config_directory", &facts.config_dir),
         (b"queue_directory", &facts.queue_dir),
@@ -115,6 +130,7 @@ pub fn plan(
     Ok(SetPermissions {
         entries,
         queue_dir: path(&facts.queue_dir),
+        configure,
     })
 }
 
@@ -187,8 +203,9 @@ fn instance_entry(
         return Ok(None);
     }
     let has = |c: u8| flags.contains(&c);
+    // Obsolete files: post-install only lists them, for upgrades.
     if has(b'o') {
-        return Err(unmodelled());
+        return Ok(None);
     }
     let path = PathBuf::from(OsString::from_vec(path));
     let present = fs::symlink_metadata(&path);
@@ -235,25 +252,34 @@ fn group_id(group: &[u8]) -> Option<u32> {
     }
 }
 
-/// Whether configure-instance.sh would only copy the /etc files: no
-/// `/etc/default/postfix` to change its settings, no `$myorigin` it
-/// refuses, no chrooted service to furnish, no old chroot to clean up.
-fn debian_configuration_is_plain(facts: &InstanceFacts) -> std::result::Result<(), Decline> {
+/// What configure-instance.sh would do to the instance, if it is what
+/// we model: the /etc copies, and for chrooted services only
+/// `usr/lib/sasl2` (no NSS module or CA directory to copy).  Declined: an
+/// `/etc/default/postfix` to change its settings, a `$myorigin` it
+/// refuses, leftovers of older chroots it would clean up.
+fn debian_configuration(
+    hook: &ConfigureInstance,
+    facts: &InstanceFacts,
+) -> std::result::Result<Configure, Decline> {
     let unusual = |why| Err(Decline::DebianConfiguration(why));
     if Path::new(DEBIAN_DEFAULTS).exists() {
         return unusual("/etc/default/postfix exists");
     }
     let queue = path(&facts.queue_dir);
-    if ["usr", "lib", "dev", "etc/ssl"]
+    let multiarch = msg!(b"usr/lib/", hook.multiarch);
+    let leftovers: [&[u8]; 5] = [b"usr/lib/zoneinfo", b"lib", b"dev", b"etc/ssl", &multiarch];
+    if leftovers
         .iter()
-        .any(|p| fs::symlink_metadata(queue.join(p)).is_ok())
+        .any(|p| fs::symlink_metadata(queue.join(path(p))).is_ok())
     {
         return unusual("the queue directory holds an old chroot");
     }
-    if let Ok(etc) = fs::symlink_metadata(queue.join("etc"))
-        && !etc.is_dir()
-    {
-        return unusual("<queue_directory>/etc is not a directory");
+    for dir in ["etc", "usr", "usr/lib", "usr/lib/sasl2"] {
+        if let Ok(found) = fs::symlink_metadata(queue.join(dir))
+            && !found.is_dir()
+        {
+            return unusual("a directory it makes in the queue directory is something else");
+        }
     }
     if DEBIAN_ETC_FILES
         .iter()
@@ -269,10 +295,45 @@ fn debian_configuration_is_plain(facts: &InstanceFacts) -> std::result::Result<(
     {
         return unusual("myorigin is a file or a domain it refuses");
     }
-    if needs_chroot(&facts.master_cf, &facts.compatibility_level) {
-        return unusual("a service runs chrooted");
+    let chroot = needs_chroot(&facts.master_cf, &facts.compatibility_level);
+    if chroot {
+        if !nss_modules(&hook.multiarch).is_empty() {
+            return unusual(match hook.nss {
+                NssCopies::IntoLib => "NSS modules to copy into <queue_directory>/lib",
+                NssCopies::Synced => "NSS modules to copy into <queue_directory>/usr/lib",
+            });
+        }
+        if facts.ca_paths.iter().any(|p| !p.is_empty()) {
+            return unusual("CA directories to copy into the chroot");
+        }
     }
-    Ok(())
+    Ok(Configure { chroot })
+}
+
+/// The NSS modules configure-instance.sh copies into a chroot: regular
+/// files (symlinks followed) `/usr/lib/<multiarch>/libnss_*.so.2`, but for
+/// those built into glibc (compat, dns, files, hesiod).
+fn nss_modules(multiarch: &[u8]) -> Vec<PathBuf> {
+    let dir = path(&msg!(b"/usr/lib/", multiarch));
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let built_in: [&[u8]; 4] = [b"compat", b"dns", b"files", b"hesiod"];
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name();
+            let Some(module) = name
+                .as_bytes()
+                .strip_prefix(b"libnss_")
+                .and_then(|n| n.strip_suffix(b".so.2"))
+            else {
+                return false;
+            };
+            !built_in.contains(&module) && e.path().is_file()
+        })
+        .map(|e| e.path())
+        .collect()
 }
 
 /// `postfix-script chroot -n -Sc off` says something: a service other than
@@ -342,14 +403,18 @@ impl SetPermissions {
         for entry in &self.entries {
             entry.apply(undo)?;
         }
-        self.configure_instance(undo)
+        match &self.configure {
+            Some(configure) => self.configure_instance(configure, undo),
+            None => Ok(()),
+        }
     }
 
-    /// Debian's configure-instance.sh when [`debian_configuration_is_plain`]:
-    /// `<queue>/etc` made, and each of the /etc files that exists copied
-    /// there (announced on stdout, as syncfiles.pl does) unless the copy
-    /// has the same size and time; those that do not exist are removed.
-    fn configure_instance(&self, undo: &mut Undo) -> Result<()> {
+    /// Debian's configure-instance.sh as [`debian_configuration`] decided
+    /// it: `<queue>/etc` made, and each of the /etc files that exists
+    /// copied there (announced on stdout, as syncfiles.pl does) unless the
+    /// copy has the same size and time; those that do not exist are
+    /// removed; then, for chrooted services, `usr/lib/sasl2`.
+    fn configure_instance(&self, configure: &Configure, undo: &mut Undo) -> Result<()> {
         let etc = self.queue_dir.join("etc");
         if !etc.is_dir() {
             make_directory(&etc, 0o755, undo)?;
@@ -399,6 +464,9 @@ impl SetPermissions {
             copy_file(&source, &source_meta, &copy, undo)?;
         }
         let _ = stdout.flush();
+        if configure.chroot {
+            make_directories(&self.queue_dir.join("usr/lib/sasl2"), 0o755, undo)?;
+        }
         Ok(())
     }
 }
