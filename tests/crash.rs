@@ -1,7 +1,9 @@
-//! Crash tests of the life-cycle actions: postmulti is killed with SIGKILL
-//! at random moments during `-e create`, `-e destroy` and `-e assign`, 200
-//! times in total, in the harness's throw-away copy of the Debian sid test
-//! root (real Postfix 3.11 around our binary).  After every kill each
+//! Crash tests of the life-cycle actions, on every installation
+//! (`tests/common::INSTALLATIONS`): postmulti is killed with SIGKILL at
+//! random moments during `-e create`, `-e destroy` and `-e assign` (200
+//! times in all on sid, 60 on each of the others), in the harness's
+//! throw-away copy of the installation's root (its real Postfix around our
+//! binary).  After every kill each
 //! watched main.cf must be the old or the new file, never torn, and
 //! running the command again must complete it (the same final state as an
 //! uninterrupted run).  Then, since a native action changes files for
@@ -11,22 +13,25 @@
 //! `tests/harness/bin/crashloop`; this file only runs it, one scenario per
 //! action, and reports its summary lines.
 //!
-//! The three actions run one after the other: about 2 minutes in all when
-//! they run in-process, about 10 through postmulti-script (4 s per create
-//! or destroy iteration).  Same skip/CI rules as `tests/e2e.rs` (see
-//! `tests/common`).
+//! Each action on each installation is a test of its own,
+//! `<installation>::<action>_survives_sigkill`, of kind `root`; they run
+//! one after the other: about 3 minutes per installation when they run
+//! in-process.  Same skip/CI rules as `tests/e2e.rs` (see `tests/common`).
 //! Environment:
 //!   POSTMULTI_BINARY=PATH    test another binary instead of ours
-//!   POSTMULTI_CRASH_RUNS=N   N kills per action instead of 70/70/60
+//!   POSTMULTI_CRASH_RUNS=N   N random kills per action instead of
+//!                            70/70/60 (sid) or 20 (the others)
 //!   POSTMULTI_CRASH_SEED=S   replay the kill delays of an earlier run
 //!                            (crashloop prints its seed in its first line)
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use libtest_mimic::{Arguments, Trial};
 
 /// The kill delays are calibrated on uninterrupted runs, so the actions
 /// take turns rather than compete for the CPU with each other.
@@ -34,10 +39,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Runs `crashloop ACTION RUNS` as the only step of a scenario with our
 /// binary and asserts that it found nothing wrong.
-fn crashloop(test: &str, action: &str, default_runs: u32) {
-    let Some(root) = common::prepare(test) else {
-        return;
-    };
+fn crashloop(root: &common::Root, ours: &Path, test: &str, action: &str, default_runs: u32) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let runs: u32 = std::env::var("POSTMULTI_CRASH_RUNS")
         .ok()
@@ -57,16 +59,13 @@ fn crashloop(test: &str, action: &str, default_runs: u32) {
     let command = format!("{seed}crashloop --every-write {action} {runs}");
     std::fs::write(&scn, format!("{command}\n")).expect("write scenario");
     let out = work.path().join("run");
-    let ours = std::env::var_os("POSTMULTI_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti")));
 
     // One step does all the runs: give it far more than the default 60 s
     // (a create through postmulti-script costs about 4 s per iteration).
     let timeout = 120 + 30 * u64::from(runs);
     let started = Instant::now();
     let result = Command::new(common::harness("run-scenario"))
-        .arg(&ours)
+        .arg(ours)
         .arg(&scn)
         .arg(&out)
         .env("POSTMULTI_TEST_ROOT", &root.dir)
@@ -116,17 +115,44 @@ fn crashloop(test: &str, action: &str, default_runs: u32) {
     );
 }
 
-#[test]
-fn create_survives_sigkill() {
-    crashloop("create_survives_sigkill", "create", 70);
-}
-
-#[test]
-fn destroy_survives_sigkill() {
-    crashloop("destroy_survives_sigkill", "destroy", 70);
-}
-
-#[test]
-fn assign_survives_sigkill() {
-    crashloop("assign_survives_sigkill", "assign", 60);
+fn main() {
+    let args = Arguments::from_args();
+    let ours: Arc<PathBuf> = Arc::new(
+        std::env::var_os("POSTMULTI_BINARY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti"))),
+    );
+    let mut trials = Vec::new();
+    for installation in common::installations() {
+        let root = if args.list {
+            None
+        } else {
+            common::prepare("crash", installation).map(Arc::new)
+        };
+        // sid gets the long run; every installation gets a kill at each
+        // file-changing system call.
+        let runs = |sid_runs| if installation == "sid" { sid_runs } else { 20 };
+        for (action, default_runs) in [
+            ("create", runs(70)),
+            ("destroy", runs(70)),
+            ("assign", runs(60)),
+        ] {
+            let name = format!("{installation}::{action}_survives_sigkill");
+            let (root, ours) = (root.clone(), ours.clone());
+            let skipped = root.is_none() && !args.list;
+            let test = name.clone();
+            trials.push(
+                Trial::test(name, move || match root {
+                    Some(root) => {
+                        crashloop(&root, &ours, &test, action, default_runs);
+                        Ok(())
+                    }
+                    None => Err("this machine cannot run the harness (see above)".into()),
+                })
+                .with_kind("root")
+                .with_ignored_flag(skipped),
+            );
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
 }

@@ -1,24 +1,31 @@
-//! Differential test: every `tests/scenarios/*.scn` is run under the real
-//! Postfix 3.11 postmulti (the test root's own binary, copied out by
-//! `tests/harness/make-root`) and under ours, each in a fresh throw-away
-//! copy of the root (`tests/harness/run-scenario`), and the two recordings
-//! must be identical byte for byte (`tests/harness/compare`).
+//! Differential test: every `tests/scenarios/*.scn` is run, on every
+//! installation (`tests/common::INSTALLATIONS`: Debian sid, trixie and
+//! bookworm, and upstream Postfix built from source), under that
+//! installation's real postmulti and under ours, each in a fresh
+//! throw-away copy of the installation's root (`tests/harness/run-scenario`),
+//! and the two recordings must be identical byte for byte
+//! (`tests/harness/compare`).
 //!
-//! Each scenario is a test of its own, named after its file
-//! (`cargo test --test differential -- --list`; `cargo test lc-36` runs
-//! one), of kind `root`: it needs root for private namespaces.  The usual
-//! libtest options apply (`--test-threads`, `--exact`, `--ignored`, ...).
+//! Each scenario on each installation is a test of its own, named
+//! `<installation>::<scenario>` (`cargo test --test differential -- --list`;
+//! `cargo test lc-36` runs one scenario everywhere, `cargo test
+//! bookworm::lc-36` one run), of kind `root`: it needs root for private
+//! namespaces.  The usual libtest options apply.
+//!
+//! Ours has Postfix 3.11's front end everywhere.  Steps marked `front:` in
+//! a scenario exercise only that front end (`-j` and the like); where the
+//! installation's own postmulti is older, they are judged against the real
+//! 3.11 postmulti's run of the same scenario in the sid root.  Other
+//! deliberate differences are stated in `tests/expected/` (see its
+//! README): `all/<scenario>/` on every installation, `<installation>/<scenario>/`
+//! on one.
 //!
 //! Environment:
-//! * `POSTMULTI_TEST_ROOT`: where the sid root is (default `target/sid-root`);
-//! * `POSTMULTI_BINARY=PATH`: test another binary instead of ours (e.g. the
-//!   real one, `target/sid-root.real-postmulti`, to check the harness);
+//! * `POSTMULTI_INSTALLATIONS=sid,upstream`: only these installations;
+//! * `POSTMULTI_ROOTS`: where the roots are (default `target/roots`);
+//! * `POSTMULTI_BINARY=PATH`: test another binary instead of ours;
 //! * `CI` (non-empty): fail instead of skipping when the machine cannot run
 //!   the harness (see `tests/common`).
-//!
-//! Where ours deliberately differs from the real postmulti, the difference
-//! is stated in `tests/expected/` (see its README), and the comparison is
-//! with the real recording so changed.
 //!
 //! On failure the recordings are kept (the path is printed) with the diffs.
 
@@ -48,24 +55,52 @@ fn name_of(scenario: &Path) -> String {
         .into_owned()
 }
 
-/// Runs `scenario` with the real postmulti and with `ours`, side by side
+/// Whether the scenario has steps that exercise only the front end.
+fn has_front_steps(scenario: &Path) -> bool {
+    std::fs::read_to_string(scenario)
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.trim_start().starts_with("front:"))
+}
+
+/// The roots a run needs: its installation's, and sid's for the real 3.11
+/// front end.
+struct Roots {
+    root: common::Root,
+    front: Option<Arc<common::Root>>,
+}
+
+/// Runs `scenario` with the real postmulti and with `ours` side by side
 /// (they mostly wait: the real one sleeps a second before every fatal
 /// exit), and compares the recordings.
-fn run_one(root: &common::Root, ours: &Path, scenario: &Path) -> Result<(), Failed> {
+fn run_one(roots: &Roots, ours: &Path, scenario: &Path) -> Result<(), Failed> {
+    let root = &roots.root;
+    let name = name_of(scenario);
     let work = tempfile::Builder::new()
-        .prefix(&format!("postmulti-differential.{}.", name_of(scenario)))
+        .prefix(&format!(
+            "postmulti-differential.{}.{name}.",
+            root.installation
+        ))
         .tempdir()
         .map_err(|e| format!("tempdir: {e}"))?;
     let real_dir = work.path().join("real");
     let ours_dir = work.path().join("ours");
-    let runs = [
-        (root.real_postmulti.as_path(), &real_dir),
-        (ours, &ours_dir),
+    let front_dir = work.path().join("real-3.11");
+    let front = roots
+        .front
+        .as_deref()
+        .filter(|_| !root.has_our_front_end() && has_front_steps(scenario));
+    let mut runs = vec![
+        (root, root.real_postmulti.as_path(), &real_dir),
+        (root, ours, &ours_dir),
     ];
+    if let Some(sid) = front {
+        runs.push((sid, sid.real_postmulti.as_path(), &front_dir));
+    }
     let outputs: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = runs
             .iter()
-            .map(|&(binary, outdir)| {
+            .map(|&(root, binary, outdir)| {
                 s.spawn(move || common::run_scenario(root, binary, scenario, outdir))
             })
             .collect();
@@ -74,7 +109,7 @@ fn run_one(root: &common::Root, ours: &Path, scenario: &Path) -> Result<(), Fail
             .map(|h| h.join().expect("run thread"))
             .collect()
     });
-    for ((binary, _), out) in runs.iter().zip(&outputs) {
+    for ((_, binary, _), out) in runs.iter().zip(&outputs) {
         if !out.status.success() {
             return Err(format!(
                 "run-scenario {} failed ({}):\n{}",
@@ -85,10 +120,13 @@ fn run_one(root: &common::Root, ours: &Path, scenario: &Path) -> Result<(), Fail
             .into());
         }
     }
-    let expected = [common::repo()
-        .join("tests/expected/all")
-        .join(name_of(scenario))];
-    let (identical, report) = common::compare(&expected, &real_dir, &ours_dir);
+    let expected_dir = common::repo().join("tests/expected");
+    let expected = [
+        expected_dir.join("all").join(&name),
+        expected_dir.join(root.installation).join(&name),
+    ];
+    let front_ref = front.map(|_| front_dir.as_path());
+    let (identical, report) = common::compare(&expected, front_ref, &real_dir, &ours_dir);
     if identical {
         return Ok(());
     }
@@ -107,29 +145,41 @@ fn main() {
         !all.is_empty(),
         "differential: no scenario in tests/scenarios"
     );
-    // Listing needs no machine; running builds the root once, up front.
-    let root = if args.list {
-        None
-    } else {
-        common::prepare("differential").map(Arc::new)
-    };
     let ours = std::env::var_os("POSTMULTI_BINARY")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti")));
-    let trials = all
-        .into_iter()
-        .map(|scenario| {
-            let name = name_of(&scenario);
-            let root = root.clone();
-            let ours = ours.clone();
-            let skipped = root.is_none() && !args.list;
-            Trial::test(name, move || match root {
-                Some(root) => run_one(&root, &ours, &scenario),
-                None => Err("this machine cannot run the harness (see above)".into()),
+    let installations = common::installations();
+    // Listing needs no machine; running builds the roots once, up front
+    // (sid's too when another installation needs the 3.11 front end).
+    let needs_sid = installations.iter().any(|&i| i != "sid");
+    let sid = (!args.list && needs_sid)
+        .then(|| common::prepare("differential", "sid").map(Arc::new))
+        .flatten();
+    let mut trials = Vec::new();
+    for installation in installations {
+        let roots = if args.list {
+            None
+        } else {
+            common::prepare("differential", installation).map(|root| {
+                Arc::new(Roots {
+                    root,
+                    front: sid.clone(),
+                })
             })
-            .with_kind("root")
-            .with_ignored_flag(skipped)
-        })
-        .collect();
+        };
+        for scenario in &all {
+            let name = format!("{installation}::{}", name_of(scenario));
+            let (roots, ours, scenario) = (roots.clone(), ours.clone(), scenario.clone());
+            let skipped = roots.is_none() && !args.list;
+            trials.push(
+                Trial::test(name, move || match roots {
+                    Some(roots) => run_one(&roots, &ours, &scenario),
+                    None => Err("this machine cannot run the harness (see above)".into()),
+                })
+                .with_kind("root")
+                .with_ignored_flag(skipped),
+            );
+        }
+    }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -1,36 +1,40 @@
-//! End-to-end tests of our postmulti: scenarios run with the harness
-//! (`tests/harness/run-scenario`, a throw-away copy of the Debian sid test
-//! root with the real Postfix 3.11 around our binary) and their recorded
-//! results are checked against the expected behaviour directly, not by
-//! comparison with the real postmulti.  Same skip/CI rules as
+//! End-to-end tests of our postmulti on every installation
+//! (`tests/common::INSTALLATIONS`): scenarios run with the harness
+//! (`tests/harness/run-scenario`, a throw-away copy of the installation's
+//! root with its real Postfix around our binary; stderr a terminal unless
+//! a step says `notty:`), and their recorded results are checked against
+//! the expected behaviour directly, not by comparison with the real
+//! postmulti.  Each test on each installation is a test of its own,
+//! `<installation>::<test>`, of kind `root`.  Same skip/CI rules as
 //! `tests/differential.rs` (see `tests/common`); `POSTMULTI_BINARY=PATH`
 //! tests another binary instead of ours.
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// Runs `scenario` (the text of a .scn file) with our binary; returns the
-/// directory holding the recording (kept alive by the returned TempDir).
-fn run(test: &str, scenario: &str) -> Option<(tempfile::TempDir, PathBuf)> {
-    let root = common::prepare(test)?;
+use common::Root;
+use libtest_mimic::{Arguments, Trial};
+
+/// Runs `scenario` (the text of a .scn file) with `ours` in `root`;
+/// returns the directory holding the recording (kept alive by the
+/// returned TempDir).
+fn run(root: &Root, ours: &Path, test: &str, scenario: &str) -> (tempfile::TempDir, PathBuf) {
     let work = tempfile::Builder::new()
-        .prefix("postmulti-e2e.")
+        .prefix(&format!("postmulti-e2e.{}.", root.installation))
         .tempdir()
         .expect("tempdir");
     let scn = work.path().join(format!("{test}.scn"));
     std::fs::write(&scn, scenario).expect("write scenario");
     let out = work.path().join("run");
-    let ours = std::env::var_os("POSTMULTI_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti")));
-    let result = common::run_scenario(&root, &ours, &scn, &out);
+    let result = common::run_scenario(root, ours, &scn, &out);
     assert!(
         result.status.success(),
         "{test}: run-scenario failed: {}",
         String::from_utf8_lossy(&result.stderr)
     );
-    Some((work, out))
+    (work, out)
 }
 
 /// Asserts that `needles` occur in `haystack` in this order.
@@ -53,6 +57,17 @@ fn assert_lacks(what: &str, haystack: &str, needle: &str) {
     );
 }
 
+/// How `-v` names the installation when an action is done in-process.
+fn label(root: &Root) -> String {
+    match root.version.strip_prefix("upstream ") {
+        Some(version) => format!("upstream Postfix {version}"),
+        None => {
+            let upstream = root.version.split(['-', '+']).next().unwrap_or_default();
+            format!("Debian's postfix {upstream}")
+        }
+    }
+}
+
 /// For each queue directory: "QUEUE running PID" if its pid/master.pid
 /// names a live (non-zombie) master process, else "QUEUE stopped"; the
 /// pids of running masters are appended to /root/pids.
@@ -66,14 +81,18 @@ else echo \"$q stopped\"; fi; done";
 const GONE: &str = "for p in $(cat /root/pids); do if [ -e /proc/$p ] && \
 ! grep -q '^[0-9]* ([^)]*) Z' /proc/$p/stat; then echo \"alive $p\"; else echo \"gone $p\"; fi; done";
 
-#[test]
-fn start_status_stop_through_the_wrapper() {
+/// `postfix start` through our wrapper starts the enabled instances in
+/// list order and only checks the disabled one; `postmulti -p status`
+/// reports each; `postfix stop` stops them in reverse order.
+fn start_status_stop_through_the_wrapper(root: &Root, ours: &Path) {
+    const CHECKED: &str = "test -d /var/spool/postfix-c/maildrop && echo checked";
     let scenario = format!(
         "setup: postconf -e 'multi_instance_wrapper = ${{command_directory}}/postmulti -p --' 'multi_instance_enable = yes'
 setup: mkinstance -e -g mta /etc/postfix-a
 setup: mkinstance -e -g relay /etc/postfix-b
 setup: mkinstance -g mta /etc/postfix-c
 postfix start
+{CHECKED}
 {MASTERS}
 postmulti -p status
 postfix stop
@@ -81,9 +100,7 @@ postfix stop
 {MASTERS}
 "
     );
-    let Some((_keep, out)) = run("start_status_stop_through_the_wrapper", &scenario) else {
-        return;
-    };
+    let (_keep, out) = run(root, ours, "start_status_stop", &scenario);
 
     // postfix start: the enabled instances are started in order, the
     // disabled one only checked (its queue gets set up, no master).
@@ -93,22 +110,20 @@ postfix stop
         "postfix start (stderr)",
         &start.stderr,
         &[
-            "postfix/postlog: starting the Postfix mail system",
-            "postfix-a/postlog: starting the Postfix mail system",
-            "postfix-b/postlog: starting the Postfix mail system",
+            "postfix/postfix-script: starting the Postfix mail system",
+            "postfix-a/postfix-script: starting the Postfix mail system",
+            "postfix-b/postfix-script: starting the Postfix mail system",
         ],
     );
     assert_lacks(
         "postfix start (stderr)",
         &start.stderr,
-        "postfix-c/postlog: starting",
+        "postfix-c/postfix-script: starting",
     );
-    assert!(
-        start
-            .stdout
-            .contains("updating /etc/hosts => /var/spool/postfix-c//etc/hosts"),
-        "postfix start: no 'postfix check' for the disabled instance:\n{}",
-        start.stdout
+    assert_eq!(
+        common::step(&out, CHECKED).stdout,
+        "checked\n",
+        "postfix check of the disabled instance"
     );
 
     let [running, after] = <[common::Step; 2]>::try_from(common::steps_running(&out, MASTERS))
@@ -128,10 +143,10 @@ postfix stop
         "postmulti -p status (stderr)",
         &status.stderr,
         &[
-            "postfix/postlog: the Postfix mail system is running: PID: <PID>",
-            "postfix-a/postlog: the Postfix mail system is running: PID: <PID>",
-            "postfix-b/postlog: the Postfix mail system is running: PID: <PID>",
-            "postfix-c/postlog: the Postfix mail system is not running",
+            "postfix/postfix-script: the Postfix mail system is running: PID: <PID>",
+            "postfix-a/postfix-script: the Postfix mail system is running: PID: <PID>",
+            "postfix-b/postfix-script: the Postfix mail system is running: PID: <PID>",
+            "postfix-c/postfix-script: the Postfix mail system is not running",
         ],
     );
 
@@ -142,9 +157,9 @@ postfix stop
         "postfix stop (stderr)",
         &stop.stderr,
         &[
-            "postfix-b/postlog: stopping the Postfix mail system",
-            "postfix-a/postlog: stopping the Postfix mail system",
-            "postfix/postlog: stopping the Postfix mail system",
+            "postfix-b/postfix-script: stopping the Postfix mail system",
+            "postfix-a/postfix-script: stopping the Postfix mail system",
+            "postfix/postfix-script: stopping the Postfix mail system",
         ],
     );
     assert_lacks("postfix stop (stderr)", &stop.stderr, "postfix-c/");
@@ -164,8 +179,7 @@ postfix stop
     );
 }
 
-#[test]
-fn list_select_and_execute() {
+fn list_select_and_execute(root: &Root, ours: &Path) {
     let scenario = "setup: postconf -e multi_instance_enable=yes
 setup: mkinstance -e -g mta /etc/postfix-a
 setup: mkinstance -N - /etc/postfix-b
@@ -173,12 +187,10 @@ postmulti -l
 postmulti -l -R -g mta
 postmulti -x -i a printenv MAIL_CONFIG multi_instance_name multi_instance_group queue_directory
 postmulti -x sh -c 'test \"$MAIL_CONFIG\" != /etc/postfix-a'
-postmulti -x -i nomatch true
+notty: postmulti -x -i nomatch true
 postmulti -l -i nomatch
 ";
-    let Some((_keep, out)) = run("list_select_and_execute", scenario) else {
-        return;
-    };
+    let (_keep, out) = run(root, ours, "list_select_and_execute", scenario);
     let list = common::step(&out, "postmulti -l");
     assert_eq!(list.status, 0);
     assert_eq!(
@@ -207,6 +219,8 @@ postmulti -l -i nomatch
     );
     assert_eq!(failing.status, 1);
     assert_eq!(failing.stderr, "");
+    // 3.11's front end on every installation: the fatal reaches a stderr
+    // that is not a terminal too.
     let none = common::step(&out, "postmulti -x -i nomatch true");
     assert_eq!(none.status, 1);
     assert_eq!(none.stderr, "postmulti: fatal: No matching instances\n");
@@ -221,8 +235,7 @@ postmulti -l -i nomatch
 /// Spec D1: `-e destroy` of a stopped, disabled instance whose queue holds
 /// a message refuses and changes nothing; once the queue is empty it
 /// destroys.  (The real postmulti deletes the instance around the mail.)
-#[test]
-fn destroy_refuses_an_instance_with_queued_mail() {
+fn destroy_refuses_an_instance_with_queued_mail(root: &Root, ours: &Path) {
     let scenario = "setup: postmulti -e init
 setup: postmulti -I postfix-a -e create
 setup: mkdir -p /var/spool/postfix-a/deferred/A && echo x > /var/spool/postfix-a/deferred/A/6E86421
@@ -236,9 +249,7 @@ postmulti -i postfix-a -e destroy
 postmulti -l -i a
 test -e /etc/postfix-a || echo config-gone
 ";
-    let Some((_keep, out)) = run("destroy_refuses_an_instance_with_queued_mail", scenario) else {
-        return;
-    };
+    let (_keep, out) = run(root, ours, "destroy_refuses_queued_mail", scenario);
     let [refused, destroyed] = <[common::Step; 2]>::try_from(common::steps_running(
         &out,
         "postmulti -i postfix-a -e destroy",
@@ -247,7 +258,7 @@ test -e /etc/postfix-a || echo config-gone
     assert_eq!(refused.status, 1, "{}", refused.stderr);
     assert_eq!(
         refused.stderr,
-        "postfix/postlog: fatal: Instance '/etc/postfix-a' deferred queue is not empty\n"
+        "postfix/postmulti-script: fatal: Instance '/etc/postfix-a' deferred queue is not empty\n"
     );
     assert_in_order(
         "refusal syslog",
@@ -283,14 +294,13 @@ test -e /etc/postfix-a || echo config-gone
 /// The edits set parameters Postfix knows, so that the creates run
 /// in-process (an unknown one would make the script's postconf queries
 /// warn, and postmulti-script would do the work).
-#[test]
-fn concurrent_creates_lose_nothing() {
+fn concurrent_creates_lose_nothing(root: &Root, ours: &Path) {
     const CREATES: &str = "names='lmtp_connect_timeout lmtp_data_done_timeout lmtp_data_init_timeout \
 lmtp_data_xfer_timeout lmtp_lhlo_timeout lmtp_mail_timeout lmtp_quit_timeout lmtp_rcpt_timeout \
 lmtp_rset_timeout lmtp_starttls_timeout lmtp_xforward_timeout body_checks_size_limit \
 bounce_size_limit duplicate_filter_limit header_address_token_limit header_size_limit \
 hopcount_limit line_length_limit message_size_limit ipc_timeout'; i=0; for n in $names; do \
-i=$((i+1)); postmulti -I postfix-c$i -e create >/dev/null 2>/root/err$i & \
+i=$((i+1)); postmulti -v -I postfix-c$i -e create >/dev/null 2>/root/err$i & \
 postconf -e \"$n=1000$i\" & done; wait; cat /root/err*";
     const INSTANCES: &str = "postmulti -l | wc -l";
     const REGISTERED: &str = "postconf -h multi_instance_directories | wc -w";
@@ -301,12 +311,12 @@ hopcount|line_length|message_size|ipc_timeout).* = 1000[0-9]+$' /etc/postfix/mai
     let scenario = format!(
         "setup: postmulti -e init\n{CREATES}\n{INSTANCES}\n{REGISTERED}\n{EDITS}\n{PARSES}\n{QUEUES}\n"
     );
-    let Some((_keep, out)) = run("concurrent_creates_lose_nothing", &scenario) else {
-        return;
-    };
+    let (_keep, out) = run(root, ours, "concurrent_creates", &scenario);
     let creates = common::step(&out, CREATES);
     assert_eq!(creates.status, 0, "{}", creates.stderr);
-    assert_eq!(creates.stdout, "", "create errors: {}", creates.stdout);
+    // Each create said, with -v, that it was done in-process.
+    let in_process = format!("postmulti: -e create: in-process, as {}\n", label(root));
+    assert_eq!(creates.stdout, in_process.repeat(20), "create errors");
     assert_eq!(creates.stderr, "");
     assert_eq!(common::step(&out, INSTANCES).stdout.trim(), "21");
     assert_eq!(common::step(&out, REGISTERED).stdout.trim(), "20");
@@ -319,31 +329,164 @@ hopcount|line_length|message_size|ipc_timeout).* = 1000[0-9]+$' /etc/postfix/mai
 /// the configuration and queue directories were) puts back everything:
 /// the same files as before, the primary main.cf untouched.  The real
 /// postmulti-script leaves the directories it made.
-#[test]
-fn failed_create_changes_nothing() {
-    let scenario = "setup: postmulti -e init
+fn failed_create_changes_nothing(root: &Root, ours: &Path) {
+    const CREATE: &str =
+        "postmulti -I postfix-x -e create data_directory=/var/lib/not-a-directory/x";
+    const SAME: &str = "find /etc /var/spool /var/lib -printf '%p %m %u %g\\n' | sort | diff /root/before - && echo same-files";
+    const UNCHANGED: &str =
+        "cmp /etc/postfix/main.cf /root/main.cf.before && echo primary-unchanged";
+    let scenario = format!(
+        "setup: postmulti -e init
 setup: touch /var/lib/not-a-directory
 setup: find /etc /var/spool /var/lib -printf '%p %m %u %g\\n' | sort > /root/before; cp /etc/postfix/main.cf /root/main.cf.before
-postmulti -I postfix-x -e create data_directory=/var/lib/not-a-directory/x
-find /etc /var/spool /var/lib -printf '%p %m %u %g\\n' | sort | diff /root/before - && echo same-files
-cmp /etc/postfix/main.cf /root/main.cf.before && echo primary-unchanged
+{CREATE}
+{SAME}
+{UNCHANGED}
 postmulti -l
-";
-    let Some((_keep, out)) = run("failed_create_changes_nothing", scenario) else {
-        return;
-    };
-    let failed = common::step(
-        &out,
-        "postmulti -I postfix-x -e create data_directory=/var/lib/not-a-directory/x",
+"
     );
+    let (_keep, out) = run(root, ours, "failed_create", &scenario);
+    let failed = common::step(&out, CREATE);
     assert_eq!(failed.status, 1);
     assert_eq!(
         failed.stderr,
         "mkdir: cannot create directory '/var/lib/not-a-directory': Not a directory\n"
     );
-    let same = "find /etc /var/spool /var/lib -printf '%p %m %u %g\\n' | sort | diff /root/before - && echo same-files";
-    assert_eq!(common::step(&out, same).stdout, "same-files\n");
-    let unchanged = "cmp /etc/postfix/main.cf /root/main.cf.before && echo primary-unchanged";
-    assert_eq!(common::step(&out, unchanged).stdout, "primary-unchanged\n");
+    assert_eq!(common::step(&out, SAME).stdout, "same-files\n");
+    assert_eq!(common::step(&out, UNCHANGED).stdout, "primary-unchanged\n");
     assert_eq!(common::step(&out, "postmulti -l").stdout.lines().count(), 1);
+}
+
+/// Where postmulti-script does the work (here: post-install changed
+/// locally, and made to fail once the script has registered the new
+/// instance), a failed create is still undone: nothing is left
+/// registered, no directory of the instance remains, the primary main.cf
+/// is as it was.  `-v` says why the script ran.
+fn failed_script_create_is_rolled_back(root: &Root, ours: &Path) {
+    const BREAK: &str = "d=$(postconf -dh daemon_directory); sed -i '1a exit 1' $d/post-install";
+    const CREATE: &str = "postmulti -v -I postfix-x -e create";
+    const SAME: &str = "find /etc /var/spool /var/lib -printf '%p %m %u %g\\n' | sort | diff /root/before - && echo same-files";
+    const UNCHANGED: &str =
+        "cmp /etc/postfix/main.cf /root/main.cf.before && echo primary-unchanged";
+    let scenario = format!(
+        "setup: postmulti -e init
+setup: {BREAK}
+setup: find /etc /var/spool /var/lib -printf '%p %m %u %g\\n' | sort > /root/before; cp /etc/postfix/main.cf /root/main.cf.before
+{CREATE}
+{SAME}
+{UNCHANGED}
+postmulti -l
+"
+    );
+    let (_keep, out) = run(root, ours, "failed_script_create", &scenario);
+    let failed = common::step(&out, CREATE);
+    assert_eq!(failed.status, 1, "{}", failed.stderr);
+    let first = failed.stderr.lines().next().unwrap_or_default();
+    let why = if root.installation == "upstream" {
+        "is not one of a release we verified"
+    } else {
+        "differs from the package's"
+    };
+    assert!(
+        first.starts_with("postmulti: -e create: postmulti-script, because ")
+            && first.ends_with(&format!("/post-install {why}")),
+        "the -v line: {first}"
+    );
+    assert_eq!(common::step(&out, SAME).stdout, "same-files\n");
+    assert_eq!(common::step(&out, UNCHANGED).stdout, "primary-unchanged\n");
+    assert_eq!(common::step(&out, "postmulti -l").stdout.lines().count(), 1);
+}
+
+/// The installed Postfix's defaults are asked of its postconf once and
+/// kept: the next runs start no process besides postmulti; replacing the
+/// postconf binary (an upgrade) is noticed, and a cache others could have
+/// written is not trusted.
+fn installation_defaults_are_cached(root: &Root, ours: &Path) {
+    const EXECS: &str = "strace -f -qq -e trace=execve -o /root/t postmulti -l >/dev/null && grep -c execve /root/t";
+    let scenario = format!(
+        "setup: rm -rf /var/cache/postmulti
+{EXECS}
+{EXECS}
+setup: cp -p /usr/sbin/postconf /root/postconf && mv /root/postconf /usr/sbin/postconf
+{EXECS}
+{EXECS}
+setup: chmod 0666 /var/cache/postmulti/installation
+{EXECS}
+stat -c %a /var/cache/postmulti/installation
+"
+    );
+    let (_keep, out) = run(root, ours, "installation_cache", &scenario);
+    let counts: Vec<String> = common::steps_running(&out, EXECS)
+        .into_iter()
+        .map(|s| s.stdout.trim().to_string())
+        .collect();
+    // postmulti, then postconf -d and the postconf -n probe on a miss.
+    assert_eq!(counts, ["3", "1", "3", "1", "3"], "execve counts");
+    assert_eq!(
+        common::step(&out, "stat -c %a /var/cache/postmulti/installation").stdout,
+        "644\n"
+    );
+}
+
+type Test = fn(&Root, &Path);
+
+const TESTS: [(&str, Test); 7] = [
+    (
+        "start_status_stop_through_the_wrapper",
+        start_status_stop_through_the_wrapper,
+    ),
+    ("list_select_and_execute", list_select_and_execute),
+    (
+        "destroy_refuses_an_instance_with_queued_mail",
+        destroy_refuses_an_instance_with_queued_mail,
+    ),
+    (
+        "concurrent_creates_lose_nothing",
+        concurrent_creates_lose_nothing,
+    ),
+    (
+        "failed_create_changes_nothing",
+        failed_create_changes_nothing,
+    ),
+    (
+        "failed_script_create_is_rolled_back",
+        failed_script_create_is_rolled_back,
+    ),
+    (
+        "installation_defaults_are_cached",
+        installation_defaults_are_cached,
+    ),
+];
+
+fn main() {
+    let args = Arguments::from_args();
+    let ours: Arc<PathBuf> = Arc::new(
+        std::env::var_os("POSTMULTI_BINARY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti"))),
+    );
+    let mut trials = Vec::new();
+    for installation in common::installations() {
+        let root = if args.list {
+            None
+        } else {
+            common::prepare("e2e", installation).map(Arc::new)
+        };
+        for (name, test) in TESTS {
+            let (root, ours) = (root.clone(), ours.clone());
+            let skipped = root.is_none() && !args.list;
+            trials.push(
+                Trial::test(format!("{installation}::{name}"), move || match root {
+                    Some(root) => {
+                        test(&root, &ours);
+                        Ok(())
+                    }
+                    None => Err("this machine cannot run the harness (see above)".into()),
+                })
+                .with_kind("root")
+                .with_ignored_flag(skipped),
+            );
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
 }

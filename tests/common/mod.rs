@@ -1,7 +1,8 @@
-//! Shared by `tests/differential.rs` and `tests/e2e.rs`: finding (and, if
-//! needed, building) the Debian sid test root with `tests/harness/make-root`,
-//! the skip-or-fail rule, and running `tests/harness/run-scenario` /
-//! `tests/harness/compare`.
+//! Shared by the suites that run scenarios (`tests/differential.rs`,
+//! `tests/e2e.rs`, `tests/crash.rs`): the installations they run on,
+//! finding (and, if needed, building) an installation's root with
+//! `tests/harness/make-root`, the skip-or-fail rule, and running
+//! `tests/harness/run-scenario` / `tests/harness/compare`.
 //!
 //! Skip rule: when the machine cannot run the harness (not root, no
 //! unshare, no overlayfs, the root cannot be built) a test prints one line
@@ -25,12 +26,38 @@ pub fn harness(name: &str) -> PathBuf {
     repo().join("tests/harness").join(name)
 }
 
+/// The Postfix installations every scenario suite runs on (see
+/// tests/harness/make-root).  `POSTMULTI_INSTALLATIONS=sid,upstream`
+/// picks some.
+pub const INSTALLATIONS: [&str; 4] = ["sid", "trixie", "bookworm", "upstream"];
+
+/// The installations to run on.
+pub fn installations() -> Vec<&'static str> {
+    let wanted = std::env::var("POSTMULTI_INSTALLATIONS").unwrap_or_default();
+    let wanted: Vec<&str> = wanted.split(',').filter(|w| !w.is_empty()).collect();
+    INSTALLATIONS
+        .into_iter()
+        .filter(|i| wanted.is_empty() || wanted.contains(i))
+        .collect()
+}
+
 /// What a test works with once the machine is ready.
 pub struct Root {
-    /// The sid root made by make-root.
+    pub installation: &'static str,
+    /// The root made by make-root.
     pub dir: PathBuf,
-    /// The real Postfix 3.11 postmulti, copied out of the root.
+    /// The installation's real postmulti, copied out of the root.
     pub real_postmulti: PathBuf,
+    /// Its Postfix version (the package's, or "upstream X.Y.Z").
+    pub version: String,
+}
+
+impl Root {
+    /// Whether the installation's own postmulti is Postfix 3.11's, whose
+    /// front end ours has everywhere.
+    pub fn has_our_front_end(&self) -> bool {
+        self.version.starts_with("3.11.")
+    }
 }
 
 /// Writes one line to the real stderr (not captured by the test harness).
@@ -52,10 +79,10 @@ fn succeeds(cmd: &mut Command) -> bool {
 
 static MAKE_ROOT: Mutex<()> = Mutex::new(());
 
-/// Checks that this machine can run scenarios and returns the test root,
-/// building it with make-root when needed (a quick no-op when it is
-/// there).  `None` means "skipped" (the reason was printed).
-pub fn prepare(test: &str) -> Option<Root> {
+/// Checks that this machine can run scenarios and returns the root of
+/// `installation`, building it with make-root when needed (a quick no-op
+/// when it is there).  `None` means "skipped" (the reason was printed).
+pub fn prepare(test: &str, installation: &'static str) -> Option<Root> {
     let uid = Command::new("id").arg("-u").output();
     if !matches!(&uid, Ok(o) if o.stdout.trim_ascii() == b"0") {
         return skip_or_fail(test, "needs root for private mount namespaces");
@@ -78,24 +105,33 @@ pub fn prepare(test: &str) -> Option<Root> {
         return skip_or_fail(test, "the kernel has no overlayfs");
     }
     let _guard = MAKE_ROOT.lock().unwrap_or_else(|e| e.into_inner());
-    let default_root = std::env::var_os("POSTMULTI_TEST_ROOT")
+    let dir = std::env::var_os("POSTMULTI_ROOTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/sid-root"));
-    if !Path::new(&format!("{}.stamp", default_root.display())).exists() {
+        .unwrap_or_else(|| repo().join("target/roots"))
+        .join(installation);
+    if !Path::new(&format!("{}.stamp", dir.display())).exists() {
         say(&format!(
-            "{test}: building the test root {} with tests/harness/make-root (takes a minute or two)",
-            default_root.display()
+            "{test}: building the {installation} root {} with tests/harness/make-root (takes minutes)",
+            dir.display()
         ));
     }
-    let out = Command::new(harness("make-root")).output();
+    let out = Command::new(harness("make-root"))
+        .arg(installation)
+        .output();
     match out {
         Ok(o) if o.status.success() => {
             let stdout = String::from_utf8_lossy(&o.stdout);
             let dir = PathBuf::from(stdout.lines().last().unwrap_or_default().trim());
             let real_postmulti = PathBuf::from(format!("{}.real-postmulti", dir.display()));
+            let version = std::fs::read_to_string(format!("{}.version", dir.display()))
+                .unwrap_or_default()
+                .trim()
+                .to_string();
             Some(Root {
+                installation,
                 dir,
                 real_postmulti,
+                version,
             })
         }
         Ok(o) => {
@@ -105,7 +141,7 @@ pub fn prepare(test: &str) -> Option<Root> {
             skip_or_fail(
                 test,
                 &format!(
-                    "the test root cannot be built (tests/harness/make-root failed: {})",
+                    "the {installation} root cannot be built (tests/harness/make-root failed: {})",
                     tail.join(" | ")
                 ),
             )
@@ -125,11 +161,15 @@ pub fn run_scenario(root: &Root, binary: &Path, scenario: &Path, outdir: &Path) 
         .expect("cannot run tests/harness/run-scenario")
 }
 
-/// Runs `compare [-e EXPECTED]... A B`; returns (identical, report).
-pub fn compare(expected: &[PathBuf], a: &Path, b: &Path) -> (bool, String) {
+/// Runs `compare [-e EXPECTED]... [-f FRONT] A B`; returns (identical,
+/// report).
+pub fn compare(expected: &[PathBuf], front: Option<&Path>, a: &Path, b: &Path) -> (bool, String) {
     let mut command = Command::new(harness("compare"));
     for dir in expected {
         command.arg("-e").arg(dir);
+    }
+    if let Some(front) = front {
+        command.arg("-f").arg(front);
     }
     let out = command
         .arg(a)

@@ -9,9 +9,14 @@
 HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$HARNESS_DIR/../.." && pwd)
 
-# The Debian sid root (made by make-root), its pristine Postfix state and the
-# copy of its real postmulti.
-TEST_ROOT=${POSTMULTI_TEST_ROOT:-$REPO_DIR/target/sid-root}
+# root_of INSTALLATION: where make-root keeps that installation's root (its
+# pristine Postfix state and the copy of its real postmulti beside it).
+root_of() {
+    echo "${POSTMULTI_ROOTS:-$REPO_DIR/target/roots}/$1"
+}
+
+# The root a scenario runs in (default: sid's).
+TEST_ROOT=${POSTMULTI_TEST_ROOT:-$(root_of sid)}
 
 # The environment of every command run inside a root.
 ROOT_ENV=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
