@@ -192,6 +192,11 @@ def main():
     for cmd in ("-e create", "-e destroy"):
         for n in ns:
             ratio_target(n, cmd, 10)
+    # The every-installation issue: in-process on every installation.
+    for n in (0, 100):
+        if n in ns:
+            ratio_target(n, "-e create", 100)
+            ratio_target(n, "-e destroy", 50)
     for cmd in COMMANDS:
         worse = []
         cells = []
