@@ -78,7 +78,13 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
         None
     };
     let primary = config::Primary::load()?;
-    config::installation::discover(primary.main_cf());
+    let dry_run = matches!(&parsed, Ok(Parsed::Run(run)) if run.extensions.dry_run);
+    let cache = if dry_run {
+        config::installation::CacheWrites::Forbidden
+    } else {
+        config::installation::CacheWrites::Allowed
+    };
+    config::installation::discover(primary.main_cf(), cache);
     let params = config::Params::evaluate(&primary)?;
     export_logging_environment(&primary, &params);
     if let Some(dir) = std::env::var_os("MAIL_CONFIG")
@@ -106,29 +112,56 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
     let mut claims = instance::Claims::default();
     instance::check_shared_dirs(&params, &mut claims)?;
 
-    let selection = invocation.selection.or_all();
-    match &invocation.mode {
-        Mode::List { json, reverse } => {
-            let instances = instance::load_all(&params, &mut claims)?;
-            iterator::list(&instances, selection, *json, *reverse)
-        }
-        Mode::Postfix { command } => {
-            let instances = instance::load_all(&params, &mut claims)?;
-            iterator::run_postfix_command(&params, &instances, selection, command)
-        }
-        Mode::Command { command, reverse } => {
-            let instances = instance::load_all(&params, &mut claims)?;
-            iterator::run_command(&params, &instances, selection, command, *reverse)
-        }
-        Mode::LifeCycle(action) => lifecycle::perform(
+    let extensions = &invocation.extensions;
+    if let Mode::LifeCycle(action) = &invocation.mode {
+        return lifecycle::perform(
             &primary,
             &params,
             claims,
             &invocation.selection,
             action,
-            invocation.verbosity > 0,
-        ),
+            lifecycle::Options {
+                verbose: invocation.verbosity > 0,
+                dry_run: extensions.dry_run,
+                exist_ok: extensions.exist_ok,
+            },
+        );
     }
+    let unloadable = if extensions.keep_going {
+        instance::Unloadable::Skip
+    } else {
+        instance::Unloadable::Fatal
+    };
+    let loaded = instance::load(&params, &mut claims, unloadable)?;
+    let instances = &loaded.instances;
+    let selection = invocation.selection.or_all();
+    let status = match &invocation.mode {
+        Mode::List { json, reverse } => {
+            let format = iterator::ListFormat {
+                json: *json,
+                reverse: *reverse,
+                status: extensions.status,
+            };
+            iterator::list(instances, selection, format)?
+        }
+        Mode::Postfix { command } => iterator::run_postfix_command(
+            &params,
+            instances,
+            selection,
+            command,
+            extensions.parallel,
+        )?,
+        Mode::Command { command, reverse } => {
+            iterator::run_command(&params, instances, selection, command, *reverse)?
+        }
+        Mode::LifeCycle(_) => unreachable!("handled above"),
+    };
+    // --keep-going: a secondary left out makes the run a failure.
+    Ok(if loaded.skipped > 0 {
+        status.max(1)
+    } else {
+        status
+    })
 }
 
 /// The basename of argv[0], unless it ends in `/`.

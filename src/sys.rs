@@ -1,7 +1,8 @@
 //! Every `unsafe` call of the program, behind a safe interface: syslog,
 //! changing the process environment (which children inherit), and running
 //! a child the way Postfix does, with fork, setenv in the child, and
-//! execvp.
+//! execvp, in the foreground or (for `--parallel`) with its output on
+//! descriptors of our choosing.
 //!
 //! Why not `std::process::Command`: it sorts the environment, while
 //! Postfix's setenv keeps an inherited variable in its place and appends
@@ -13,9 +14,10 @@
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 use nix::errno::Errno;
-use nix::sys::wait::{WaitStatus, waitpid};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, execve, execvp, fork};
 
 /// openlog(3) with `LOG_NDELAY | LOG_PID`, as Postfix opens its log.  The
@@ -101,7 +103,62 @@ pub fn run_child(
     }
 }
 
-fn wait_for(child: Pid) -> Result<ChildEnd, Errno> {
+/// Where a started child's standard output and error go.
+#[derive(Debug, Clone, Copy)]
+pub struct Outputs<'a> {
+    pub stdout: BorrowedFd<'a>,
+    pub stderr: BorrowedFd<'a>,
+}
+
+/// Starts `argv` as [`run_child`] does, with its standard output and
+/// error on `outputs`, and returns without waiting: [`child_ended`] or
+/// [`wait_for`] learn how it ended.  The caller marks every other
+/// descriptor it holds close-on-exec, so the child holds only these.
+pub fn start_child(
+    argv: &[CString],
+    env: &[(OsString, OsString)],
+    outputs: Outputs,
+    report_exec_failure: &dyn Fn(Errno),
+) -> Result<Pid, Errno> {
+    let (stdout, stderr) = (outputs.stdout.as_raw_fd(), outputs.stderr.as_raw_fd());
+    // SAFETY: as in `run_child`.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            // SAFETY: dup2 on descriptors the parent keeps open across the
+            // fork; the copies on 1 and 2 survive the exec.
+            let moved = unsafe { libc::dup2(stdout, 1) >= 0 && libc::dup2(stderr, 2) >= 0 };
+            if !moved {
+                // SAFETY: as in `run_child`.
+                unsafe { libc::_exit(1) }
+            }
+            for (name, value) in env {
+                // SAFETY: the child is single-threaded.
+                unsafe { std::env::set_var(name, value) };
+            }
+            let err = execvp(&argv[0], argv).unwrap_err();
+            report_exec_failure(err);
+            // SAFETY: as in `run_child`.
+            unsafe { libc::_exit(1) }
+        }
+        ForkResult::Parent { child } => Ok(child),
+    }
+}
+
+/// How `child` ended, if it has; never waits.
+pub fn child_ended(child: Pid) -> Result<Option<ChildEnd>, Errno> {
+    loop {
+        match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(Some(ChildEnd::Exited(code))),
+            Ok(WaitStatus::Signaled(..)) => return Ok(Some(ChildEnd::Killed)),
+            Ok(WaitStatus::StillAlive) => return Ok(None),
+            Ok(_) | Err(Errno::EINTR) => continue,
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// Waits for `child` to end.
+pub fn wait_for(child: Pid) -> Result<ChildEnd, Errno> {
     loop {
         match waitpid(child, None) {
             Ok(WaitStatus::Exited(_, code)) => return Ok(ChildEnd::Exited(code)),

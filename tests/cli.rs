@@ -589,3 +589,175 @@ fn refused_life_cycle_requests_change_nothing() {
     assert_eq!((out.status.code(), out.stderr.len()), (Some(0), 0));
     assert_eq!(sb.main_cf(), before);
 }
+
+/// Every file under the sandbox, with its content, mode and times: what
+/// a refused or previewed request must leave as it was.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let meta = entry.path().symlink_metadata().unwrap();
+        let content = if meta.is_file() {
+            fs::read(entry.path()).unwrap()
+        } else {
+            Vec::new()
+        };
+        files.push((
+            entry.path().to_path_buf(),
+            content,
+            meta.mode(),
+            meta.mtime_nsec() + meta.mtime() * 1_000_000_000,
+            meta.ctime_nsec() + meta.ctime() * 1_000_000_000,
+        ));
+    }
+    files
+}
+
+#[test]
+fn long_options_bad_input_is_fatal_and_changes_nothing() {
+    require_sandbox!();
+    let sb = Sandbox::new(
+        "multi_instance_enable = yes\nmulti_instance_wrapper = ${command_directory}/postmulti -p --\n",
+    );
+    let root = sb.root();
+    let a = sb.secondary("a", &secondary_cf("a", Some("mta"), "no", &root));
+    sb.append_main_cf(&format!("multi_instance_directories = {a}\n"));
+    let before = snapshot(sb.dir.path());
+    let fatal = |message: &str| format!("postmulti: fatal: {message}\n");
+    let cases: Vec<(Vec<String>, String)> = vec![
+        // Unknown to us, so unknown as to the real postmulti: its words.
+        (
+            vec!["--stauts".into(), "-l".into()],
+            format!("postmulti: invalid option -- '-'\n{USAGE}"),
+        ),
+        (
+            vec!["--parallel=0".into(), "-p".into(), "status".into()],
+            fatal("--parallel=N needs a positive number of instances: '0'"),
+        ),
+        (
+            vec!["--parallel=x".into(), "-p".into(), "status".into()],
+            fatal("--parallel=N needs a positive number of instances: 'x'"),
+        ),
+        (
+            vec!["--dry-run".into(), "-l".into()],
+            fatal("--dry-run is valid only with '-e'"),
+        ),
+        (
+            vec!["--status".into(), "-p".into(), "status".into()],
+            fatal("--status is valid only with '-l'"),
+        ),
+        (
+            vec![
+                "--exist-ok".into(),
+                "-i".into(),
+                "a".into(),
+                "-e".into(),
+                "enable".into(),
+            ],
+            fatal("--exist-ok is valid only with '-e create' or '-e import'"),
+        ),
+        (
+            vec!["--keep-going".into(), "-e".into(), "init".into()],
+            fatal("--keep-going is valid only with '-l', '-p' or '-x'"),
+        ),
+        // The instance is registered, but with another group: the real
+        // error stands.
+        (
+            vec![
+                "--exist-ok".into(),
+                "-I".into(),
+                "postfix-a".into(),
+                "-G".into(),
+                "other".into(),
+                "-e".into(),
+                "create".into(),
+                format!("config_directory={a}"),
+                format!("queue_directory={root}/q-a"),
+                format!("data_directory={root}/d-a"),
+            ],
+            fatal(&format!(
+                "new config_directory={a} is already in use by instance {a}, config_directory={a}"
+            )),
+        ),
+    ];
+    for (args, stderr) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = sb.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(text(&out.stderr), stderr, "{args:?}");
+        assert_eq!(text(&out.stdout), "", "{args:?}");
+        assert!(snapshot(sb.dir.path()) == before, "{args:?} changed a file");
+    }
+}
+
+#[test]
+fn exist_ok_accepts_exactly_the_registered_instance() {
+    require_sandbox!();
+    let sb = Sandbox::new(
+        "multi_instance_enable = yes\nmulti_instance_wrapper = ${command_directory}/postmulti -p --\n",
+    );
+    let root = sb.root();
+    let a = sb.secondary("a", &secondary_cf("a", Some("mta"), "no", &root));
+    sb.append_main_cf(&format!("multi_instance_directories = {a}\n"));
+    let before = snapshot(sb.dir.path());
+    let create = |extra: &[&str]| {
+        let mut args = vec!["--exist-ok", "-I", "postfix-a"];
+        args.extend_from_slice(extra);
+        let dirs = [
+            format!("config_directory={a}"),
+            format!("queue_directory={root}/q-a"),
+            format!("data_directory={root}/d-a"),
+        ];
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all.extend(["-e".to_string(), "create".to_string()]);
+        all.extend(dirs);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        sb.run(&all)
+    };
+    let same = create(&["-G", "mta"]);
+    assert_eq!(
+        (same.status.code(), text(&same.stderr)),
+        (Some(0), String::new())
+    );
+    let ungrouped = create(&[]);
+    assert_eq!(ungrouped.status.code(), Some(1), "no -G is not group mta");
+    assert!(snapshot(sb.dir.path()) == before);
+}
+
+#[test]
+fn dry_run_of_an_edit_shows_the_diff_and_changes_nothing() {
+    require_sandbox!();
+    let sb = Sandbox::new(
+        "multi_instance_enable = yes\nmulti_instance_wrapper = ${command_directory}/postmulti -p --\n",
+    );
+    let root = sb.root();
+    let a = sb.secondary("a", &secondary_cf("a", Some("mta"), "no", &root));
+    sb.append_main_cf(&format!("multi_instance_directories = {a}\n"));
+    let before = snapshot(sb.dir.path());
+    let out = sb.run(&["--dry-run", "-i", "postfix-a", "-e", "enable"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let plan: Vec<&str> = stdout.lines().collect();
+    assert!(plan[0].starts_with("-e enable: "), "{stdout}");
+    assert_eq!(
+        plan[1..],
+        [
+            format!("edit   {a}/main.cf").as_str(),
+            format!("--- {a}/main.cf").as_str(),
+            format!("+++ {a}/main.cf").as_str(),
+            "@@ -1,5 +1,5 @@",
+            &format!(" queue_directory = {root}/q-a"),
+            &format!(" data_directory = {root}/d-a"),
+            " multi_instance_name = postfix-a",
+            "-multi_instance_enable = no",
+            "+multi_instance_enable = yes",
+            " multi_instance_group = mta",
+            "dry run: would change 1 main.cf file",
+        ][..plan.len() - 1]
+    );
+    assert!(snapshot(sb.dir.path()) == before);
+    let out = sb.run(&["--dry-run", "-i", "postfix-a", "-e", "disable"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).ends_with("dry run: nothing would change\n"));
+}

@@ -428,9 +428,288 @@ stat -c %a /var/cache/postmulti/installation
     );
 }
 
+/// `-l --status -j`, parsed as JSON: whether each master runs and its
+/// pid, as `postfix status` would say, and the messages in each queue
+/// (hashed subdirectories included), for a started instance and for a
+/// stopped one with deferred and held mail.
+fn status_reports_masters_and_queues(root: &Root, ours: &Path) {
+    const JSON: &str = "postmulti -l --status -j | python3 -c 'import sys, json; \
+[print(o[\"config_directory\"], o[\"running\"], o[\"pid\"], \" \".join(f\"{k}={v}\" for k, v in \
+o[\"queue\"].items())) for o in map(json.loads, sys.stdin)]'";
+    const PID: &str = "tr -dc 0-9 < /var/spool/postfix-a/pid/master.pid";
+    let scenario = format!(
+        "setup: postconf -e 'multi_instance_wrapper = ${{command_directory}}/postmulti -p --' 'multi_instance_enable = yes'
+setup: mkinstance -e -g mta /etc/postfix-a
+setup: mkinstance -e -g mta /etc/postfix-b
+setup: postfix -c /etc/postfix-a start
+setup: postfix -c /etc/postfix-b check
+setup: for q in deferred/A/6E86421 deferred/B/7F1234A hold/4A2B3C1; do echo x > /var/spool/postfix-b/$q || mkdir -p /var/spool/postfix-b/${{q%/*}} && echo x > /var/spool/postfix-b/$q; done
+{JSON}
+{PID}
+postmulti -l --status
+setup: postfix -c /etc/postfix-a stop
+"
+    );
+    let (_keep, out) = run(root, ours, "status", &scenario);
+    let json = common::step(&out, JSON);
+    assert_eq!(json.status, 0, "{}", json.stderr);
+    let pid = common::step(&out, PID).stdout;
+    let zeros = "maildrop=0 incoming=0 active=0 deferred=0 hold=0 corrupt=0";
+    assert_eq!(
+        json.stdout,
+        format!(
+            "/etc/postfix False None {zeros}\n\
+             /etc/postfix-a True {pid} {zeros}\n\
+             /etc/postfix-b False None maildrop=0 incoming=0 active=0 deferred=2 hold=1 corrupt=0\n"
+        )
+    );
+    let text = common::step(&out, "postmulti -l --status");
+    assert_eq!(text.status, 0, "{}", text.stderr);
+    let columns: Vec<Vec<&str>> = text
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        columns[1][..6],
+        ["postfix-a", "mta", "y", "/etc/postfix-a", "running", &pid]
+    );
+    assert_eq!(
+        columns[2],
+        [
+            "postfix-b",
+            "mta",
+            "y",
+            "/etc/postfix-b",
+            "stopped",
+            "-",
+            "0",
+            "0",
+            "0",
+            "2",
+            "1",
+            "0"
+        ]
+    );
+}
+
+/// Every file a dry run could touch, with its mode, owner, size, and
+/// modification and change times.
+const TREE: &str =
+    "find /etc /var/spool /var/lib /var/cache -printf '%p %m %u %g %s %T@ %C@\\n' | sort";
+
+/// `--dry-run` of a create and of a destroy shows the plan and leaves
+/// every file, owner, mode and time as it was; a destroy of an instance
+/// with queued mail is refused as without the option (spec D1).
+fn dry_run_changes_nothing(root: &Root, ours: &Path) {
+    const CREATE: &str = "postmulti --dry-run -I postfix-b -G mta -e create";
+    const DESTROY: &str = "postmulti --dry-run -i postfix-a -e destroy";
+    const SAME: &str = "diff /root/before /root/after && echo same-tree";
+    let scenario = format!(
+        "setup: postmulti -e init
+setup: postmulti -I postfix-a -e create
+setup: postmulti -l >/dev/null; sleep 1; {TREE} > /root/before
+{CREATE}
+setup: {TREE} > /root/after
+{SAME}
+{DESTROY}
+setup: {TREE} > /root/after
+{SAME}
+setup: echo x > /var/spool/postfix-a/hold/4A2B3C1; {TREE} > /root/before
+{DESTROY}
+setup: {TREE} > /root/after
+{SAME}
+"
+    );
+    let (_keep, out) = run(root, ours, "dry_run", &scenario);
+    let create = common::step(&out, CREATE);
+    assert_eq!(create.status, 0, "{}", create.stderr);
+    assert_in_order(
+        "dry-run create",
+        &create.stdout,
+        &[
+            &format!("-e create: in-process, as {}\n", label(root)),
+            "mkdir  0755 root:root /etc/postfix-b\n",
+            "create 0644 root:root /etc/postfix-b/main.cf (",
+            "+multi_instance_",
+            "mkdir  0730 postfix:postdrop /var/spool/postfix-b/maildrop\n",
+            "edit   /etc/postfix/main.cf\n",
+            "-multi_instance_directories = /etc/postfix-a\n",
+            "+multi_instance_directories = /etc/postfix-a /etc/postfix-b\n",
+            "dry run: would change ",
+        ],
+    );
+    assert!(create.stdout.ends_with(" paths and 1 main.cf file\n"));
+    for set in [
+        "+multi_instance_group = mta\n",
+        "+multi_instance_name = postfix-b\n",
+    ] {
+        assert!(
+            create.stdout.contains(set),
+            "{set:?} in:\n{}",
+            create.stdout
+        );
+    }
+    let [clean, queued] = <[common::Step; 2]>::try_from(common::steps_running(&out, DESTROY))
+        .unwrap_or_else(|_| panic!("expected two dry-run destroys"));
+    assert_eq!(clean.status, 0, "{}", clean.stderr);
+    assert_in_order(
+        "dry-run destroy",
+        &clean.stdout,
+        &[
+            "edit   /etc/postfix/main.cf\n",
+            "-multi_instance_directories = /etc/postfix-a\n",
+            "rmdir  0700 ",
+            " /var/spool/postfix-a/active\n",
+            "remove 0644 root:root /etc/postfix-a/main.cf\n",
+            "rmdir  0755 root:root /etc/postfix-a\n",
+            "dry run: would change ",
+        ],
+    );
+    assert_eq!(queued.status, 1);
+    assert_eq!(
+        queued.stderr,
+        "postfix/postmulti-script: fatal: Instance '/etc/postfix-a' hold queue is not empty\n"
+    );
+    assert_eq!(queued.stdout, "");
+    for same in common::steps_running(&out, SAME) {
+        assert_eq!(same.stdout, "same-tree\n", "{}", same.stdout);
+    }
+}
+
+/// `--exist-ok -e create` run twice: the second run changes no byte of
+/// either main.cf; asking for another group is still the real error.
+fn exist_ok_create_is_repeatable(root: &Root, ours: &Path) {
+    const CREATE: &str = "postmulti --exist-ok -I postfix-out -G mta -e create";
+    const OTHER: &str = "postmulti --exist-ok -I postfix-out -G other -e create";
+    const SAME: &str = "cmp /etc/postfix/main.cf /root/primary && cmp /etc/postfix-out/main.cf /root/out && echo identical";
+    let scenario = format!(
+        "setup: postmulti -e init
+{CREATE}
+setup: cp /etc/postfix/main.cf /root/primary; cp /etc/postfix-out/main.cf /root/out
+{CREATE}
+{SAME}
+{OTHER}
+{SAME}
+"
+    );
+    let (_keep, out) = run(root, ours, "exist_ok", &scenario);
+    let [first, second] = <[common::Step; 2]>::try_from(common::steps_running(&out, CREATE))
+        .unwrap_or_else(|_| panic!("expected two creates"));
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    assert_eq!((second.status, second.stderr.as_str()), (0, ""));
+    let other = common::step(&out, OTHER);
+    assert_eq!(other.status, 1);
+    assert_eq!(
+        other.stderr,
+        "postmulti: fatal: new config_directory=/etc/postfix-out is already in use by instance \
+         /etc/postfix-out, config_directory=/etc/postfix-out\n"
+    );
+    for same in common::steps_running(&out, SAME) {
+        assert_eq!(same.stdout, "identical\n");
+    }
+}
+
+/// `--keep-going`: a secondary whose main.cf postmulti rejects is
+/// reported in one warning and left out; the others are listed and
+/// iterated, and the exit status is 1.  Without it, the real fatal.
+fn keep_going_skips_a_broken_secondary(root: &Root, ours: &Path) {
+    const BROKEN: &str = "Unexpected /etc/postfix-b/main.cf entry: multi_instance_enable = maybe";
+    let scenario = "setup: postconf -e 'multi_instance_wrapper = ${command_directory}/postmulti -p --' 'multi_instance_enable = yes'
+setup: mkinstance -e /etc/postfix-a
+setup: mkinstance -e /etc/postfix-b
+setup: mkinstance /etc/postfix-c
+setup: postconf -c /etc/postfix-b -e multi_instance_enable=maybe
+postmulti --keep-going -l
+postmulti -l
+postmulti --keep-going -x printenv MAIL_CONFIG
+";
+    let (_keep, out) = run(root, ours, "keep_going", scenario);
+    let kept = common::step(&out, "postmulti --keep-going -l");
+    assert_eq!(kept.status, 1);
+    assert_eq!(
+        kept.stderr,
+        format!("postmulti: warning: skipping instance /etc/postfix-b: {BROKEN}\n")
+    );
+    let listed: Vec<&str> = kept
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().last().unwrap_or_default())
+        .collect();
+    assert_eq!(listed, ["/etc/postfix", "/etc/postfix-a", "/etc/postfix-c"]);
+    let plain = common::step(&out, "postmulti -l");
+    assert_eq!(
+        (plain.status, plain.stdout.as_str(), plain.stderr.as_str()),
+        (1, "", format!("postmulti: fatal: {BROKEN}\n").as_str())
+    );
+    let each = common::step(&out, "postmulti --keep-going -x printenv MAIL_CONFIG");
+    assert_eq!(each.status, 1);
+    assert_eq!(
+        each.stdout,
+        "/etc/postfix\n/etc/postfix-a\n/etc/postfix-c\n"
+    );
+}
+
+/// `--parallel -p`: `status` prints exactly what the sequential run
+/// prints; `start` starts every enabled instance and `stop` stops them.
+fn parallel_runs_print_what_sequential_runs_print(root: &Root, ours: &Path) {
+    let scenario = format!(
+        "setup: postconf -e 'multi_instance_wrapper = ${{command_directory}}/postmulti -p --' 'multi_instance_enable = yes'
+setup: mkinstance -e -g mta /etc/postfix-a
+setup: mkinstance -e -g mta /etc/postfix-b
+setup: mkinstance -e /etc/postfix-c
+postmulti --parallel -p start
+{MASTERS}
+postmulti -p status
+postmulti --parallel -p status
+notty: postmulti -p status
+notty: postmulti --parallel=2 -p status
+postmulti --parallel -p stop
+{GONE}
+"
+    );
+    let (_keep, out) = run(root, ours, "parallel", &scenario);
+    let start = common::step(&out, "postmulti --parallel -p start");
+    assert_eq!(start.status, 0, "{}", start.stderr);
+    assert_eq!(
+        common::step(&out, MASTERS).stdout,
+        "/var/spool/postfix running\n/var/spool/postfix-a running\n\
+         /var/spool/postfix-b running\n/var/spool/postfix-c running\n"
+    );
+    let sequential = common::steps_running(&out, "postmulti -p status");
+    let parallel = [
+        common::step(&out, "postmulti --parallel -p status"),
+        common::step(&out, "postmulti --parallel=2 -p status"),
+    ];
+    assert_eq!(sequential.len(), 2, "a run on a terminal and one off it");
+    for (a, b) in sequential.iter().zip(&parallel) {
+        assert_eq!(a.status, 0, "{}", a.stderr);
+        assert_eq!(
+            (a.status, &a.stdout, &a.stderr),
+            (b.status, &b.stdout, &b.stderr),
+            "{}",
+            b.cmd
+        );
+    }
+    // On a terminal every release's postfix-script reports each instance.
+    assert_eq!(
+        sequential[0].stderr.lines().count(),
+        4,
+        "{}",
+        sequential[0].stderr
+    );
+    let stop = common::step(&out, "postmulti --parallel -p stop");
+    assert_eq!(stop.status, 0, "{}", stop.stderr);
+    assert_lacks(
+        "after --parallel -p stop",
+        &common::step(&out, GONE).stdout,
+        "alive",
+    );
+}
+
 type Test = fn(&Root, &Path);
 
-const TESTS: [(&str, Test); 7] = [
+const TESTS: [(&str, Test); 12] = [
     (
         "start_status_stop_through_the_wrapper",
         start_status_stop_through_the_wrapper,
@@ -455,6 +734,23 @@ const TESTS: [(&str, Test); 7] = [
     (
         "installation_defaults_are_cached",
         installation_defaults_are_cached,
+    ),
+    (
+        "status_reports_masters_and_queues",
+        status_reports_masters_and_queues,
+    ),
+    ("dry_run_changes_nothing", dry_run_changes_nothing),
+    (
+        "exist_ok_create_is_repeatable",
+        exist_ok_create_is_repeatable,
+    ),
+    (
+        "keep_going_skips_a_broken_secondary",
+        keep_going_skips_a_broken_secondary,
+    ),
+    (
+        "parallel_runs_print_what_sequential_runs_print",
+        parallel_runs_print_what_sequential_runs_print,
     ),
 ];
 

@@ -96,31 +96,43 @@ pub fn postconf_dialect() -> Dialect {
         .map_or(Dialect::CURRENT, |r| r.postconf_dialect())
 }
 
+/// Whether discovering the installation may write its cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheWrites {
+    /// Root keeps what postconf said.
+    Allowed,
+    /// `--dry-run`: no file is written.
+    Forbidden,
+}
+
 /// Finds out what the installed Postfix is (see the module header) and
 /// makes its defaults the built-in ones.  `primary` is the primary
 /// main.cf: it may say where postconf is.
-pub fn discover(primary: &MainCf) -> &'static Installation {
+pub fn discover(primary: &MainCf, cache: CacheWrites) -> &'static Installation {
     CURRENT.get_or_init(|| {
-        let installation = find_out(&postconf_path(primary));
+        let installation = find_out(&postconf_path(primary), cache);
         defaults::set_installed(installation.values.clone());
         installation
     })
 }
 
 /// `<command_directory>/postconf`: main.cf's `command_directory` if it
-/// sets a literal one, else the pinned or upstream default.
+/// sets a literal one holding a postconf, else the pinned or upstream
+/// default.
 fn postconf_path(primary: &MainCf) -> PathBuf {
-    let directory = match primary.get(b"command_directory") {
-        Some(dir) if !dir.contains(&b'$') && dir.first() == Some(&b'/') => dir.to_vec(),
-        _ => HINTS[0]
-            .unwrap_or(INSTALLATION_PARAMETERS[0].1)
-            .as_bytes()
-            .to_vec(),
+    let default = HINTS[0].unwrap_or(INSTALLATION_PARAMETERS[0].1).as_bytes();
+    let configured = match primary.get(b"command_directory") {
+        Some(dir) if !dir.contains(&b'$') && dir.first() == Some(&b'/') => Some(dir),
+        _ => None,
     };
-    path(&crate::msg!(directory, b"/postconf"))
+    let postconf_in = |dir: &[u8]| path(&crate::msg!(dir, b"/postconf"));
+    configured
+        .map(postconf_in)
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| postconf_in(default))
 }
 
-fn find_out(postconf: &Path) -> Installation {
+fn find_out(postconf: &Path, cache: CacheWrites) -> Installation {
     let Ok(binary) = fs::metadata(postconf) else {
         return assumed();
     };
@@ -133,7 +145,7 @@ fn find_out(postconf: &Path) -> Installation {
     let root = nix::unistd::geteuid().is_root();
     match ask_postconf(postconf, root) {
         Some(asked) => {
-            if root {
+            if root && cache == CacheWrites::Allowed {
                 write_cache(&identity, &asked);
             }
             asked

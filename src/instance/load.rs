@@ -14,7 +14,7 @@ use super::{Claims, Instance};
 use crate::config::Params;
 use crate::error::{Error, Result};
 use crate::maincf::{self, parse_bool, split_list};
-use crate::{fatal, msg};
+use crate::{diag, fatal, msg};
 
 /// The primary instance (never loaded from a subprocess).
 pub fn primary(params: &Params) -> Instance {
@@ -36,17 +36,50 @@ fn non_empty(value: &[u8]) -> Option<Vec<u8>> {
     (!value.is_empty()).then(|| value.to_vec())
 }
 
+/// What to do with a secondary whose main.cf cannot be loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unloadable {
+    /// The real postmulti's way: a fatal error.
+    Fatal,
+    /// `--keep-going`: one warning, and the instance is left out.
+    Skip,
+}
+
+/// The instance list, and how many secondaries were left out.
+pub struct Loaded {
+    pub instances: Vec<Instance>,
+    pub skipped: usize,
+}
+
 /// Loads every instance, primary first, claiming as it goes.
 pub fn load_all(params: &Params, claims: &mut Claims) -> Result<Vec<Instance>> {
+    Ok(load(params, claims, Unloadable::Fatal)?.instances)
+}
+
+/// Loads every instance, primary first, claiming as it goes; a secondary
+/// whose main.cf cannot be loaded is dealt with as `unloadable` says.
+pub fn load(params: &Params, claims: &mut Claims, unloadable: Unloadable) -> Result<Loaded> {
     let primary = primary(params);
     claims.claim_instance(&primary)?;
-    let mut instances = vec![primary];
+    let mut loaded = Loaded {
+        instances: vec![primary],
+        skipped: 0,
+    };
     for dir in split_list(&params.multi_instance_directories) {
-        let instance = load_secondary(params, dir)?;
+        let instance = match (load_secondary(params, dir), unloadable) {
+            (Ok(instance), _) => instance,
+            (Err(err), Unloadable::Skip) => {
+                let why = err.fatal_text().unwrap_or_default();
+                diag::warn(&msg!(b"skipping instance ", dir, b": ", why));
+                loaded.skipped += 1;
+                continue;
+            }
+            (Err(err), Unloadable::Fatal) => return Err(err),
+        };
         claims.claim_instance(&instance)?;
-        instances.push(instance);
+        loaded.instances.push(instance);
     }
-    Ok(instances)
+    Ok(loaded)
 }
 
 /// Loads the secondary instance in `dir`.

@@ -9,9 +9,10 @@ mod claims;
 mod load;
 pub mod queue;
 pub mod secondary;
+pub mod status;
 
 pub use claims::{Claims, check_shared_dirs};
-pub use load::{load_all, load_secondary, primary};
+pub use load::{Loaded, Unloadable, load, load_all, load_secondary, primary};
 
 use crate::cli::Selection;
 

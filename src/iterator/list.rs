@@ -1,23 +1,109 @@
 //! List mode (`-l`): one line per selected instance, as the fixed-width
-//! table of `%-15s %-15s %-9s %s` or, with `-j`, as JSON lines.
+//! table of `%-15s %-15s %-9s %s` or, with `-j`, as JSON lines; with
+//! `--status`, also whether its master runs, its pid, and the messages in
+//! each queue.
 
 use std::io::Write;
 
 use crate::cli::Selection;
-use crate::error::{Error, Result};
+use crate::diag;
+use crate::error::{Error, Result, strerror};
 use crate::instance::Instance;
+use crate::instance::queue::MESSAGE_QUEUES;
+use crate::instance::status::{self, Master, QueueCounts};
+use crate::maincf::path;
+use crate::msg;
+
+/// How `-l` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListFormat {
+    pub json: bool,
+    pub reverse: bool,
+    pub status: bool,
+}
+
+/// What `--status` adds to an instance's line.
+struct Status {
+    master: Master,
+    queues: QueueCounts,
+}
+
+impl Status {
+    /// Finds out, warning once if a queue cannot be read.
+    fn of(instance: &Instance) -> Status {
+        let queue_dir = path(&instance.queue_dir);
+        let status = Status {
+            master: status::master(&queue_dir),
+            queues: status::queue_counts(&queue_dir),
+        };
+        if let Some((at, err)) = &status.queues.unreadable {
+            use std::os::unix::ffi::OsStrExt;
+            diag::warn(&msg!(
+                b"instance ",
+                instance.config_dir,
+                b": cannot count the messages in ",
+                at.as_os_str().as_bytes(),
+                b": ",
+                strerror(err)
+            ));
+        }
+        status
+    }
+}
+
+/// Pads `field` to `width` and a blank, as the table does.
+fn column(out: &mut Vec<u8>, field: &[u8], width: usize) {
+    out.extend_from_slice(field);
+    out.resize(out.len() + width.saturating_sub(field.len()), b' ');
+    out.push(b' ');
+}
+
+/// The `--status` columns: state, pid (or `-`), then each queue's count
+/// (or `-`), padded as the table's.
+fn status_columns(out: &mut Vec<u8>, status: &Status) {
+    let (state, pid): (&[u8], Vec<u8>) = match status.master {
+        Master::Running(pid) => (
+            b"running",
+            pid.map_or(b"-".to_vec(), |p| p.to_string().into_bytes()),
+        ),
+        Master::Stopped => (b"stopped", b"-".to_vec()),
+    };
+    column(out, state, 8);
+    column(out, &pid, 8);
+    let counts = status.queues.counts;
+    for (i, count) in counts.iter().enumerate() {
+        let text = count.map_or(b"-".to_vec(), |n| n.to_string().into_bytes());
+        if i + 1 < counts.len() {
+            column(out, &text, 6);
+        } else {
+            out.extend_from_slice(&text);
+        }
+    }
+}
 
 /// Formats one instance as postmulti's text table row.
 pub fn text_line(out: &mut Vec<u8>, instance: &Instance) {
+    text_columns(out, instance);
+    out.extend_from_slice(&instance.config_dir);
+    out.push(b'\n');
+}
+
+/// The first three columns of the table.
+fn text_columns(out: &mut Vec<u8>, instance: &Instance) {
     let name = instance.name.as_deref().unwrap_or(b"-");
     let group = instance.group.as_deref().unwrap_or(b"-");
     let enabled: &[u8] = if instance.enabled { b"y" } else { b"n" };
     for (field, width) in [(name, 15usize), (group, 15), (enabled, 9)] {
-        out.extend_from_slice(field);
-        out.resize(out.len() + width.saturating_sub(field.len()), b' ');
-        out.push(b' ');
+        column(out, field, width);
     }
-    out.extend_from_slice(&instance.config_dir);
+}
+
+/// A `--status` row: the table's columns, the configuration directory
+/// padded too, then the status columns.
+fn status_text_line(out: &mut Vec<u8>, instance: &Instance, status: &Status) {
+    text_columns(out, instance);
+    column(out, &instance.config_dir, 23);
+    status_columns(out, status);
     out.push(b'\n');
 }
 
@@ -25,6 +111,33 @@ pub fn text_line(out: &mut Vec<u8>, instance: &Instance) {
 /// Postfix 3.11, the whole group name is printed, not its first byte
 /// (spec D2).
 pub fn json_line(out: &mut Vec<u8>, instance: &Instance) {
+    json_members(out, instance);
+    out.extend_from_slice(b"}\n");
+}
+
+/// A `--status` JSON line: the standard members, then `"running"`,
+/// `"pid"` and `"queue"` (a count per queue, `null` where unreadable).
+fn status_json_line(out: &mut Vec<u8>, instance: &Instance, status: &Status) {
+    json_members(out, instance);
+    let (running, pid) = match status.master {
+        Master::Running(pid) => ("true", pid.map_or("null".to_string(), |p| p.to_string())),
+        Master::Stopped => ("false", "null".to_string()),
+    };
+    out.extend_from_slice(
+        format!(",\"running\": {running},\"pid\": {pid},\"queue\": {{").as_bytes(),
+    );
+    for (i, (queue, count)) in MESSAGE_QUEUES.iter().zip(status.queues.counts).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let count = count.map_or("null".to_string(), |n| n.to_string());
+        out.extend_from_slice(format!("\"{queue}\": {count}").as_bytes());
+    }
+    out.extend_from_slice(b"}}\n");
+}
+
+/// `{` and the standard members, without the closing brace.
+fn json_members(out: &mut Vec<u8>, instance: &Instance) {
     let members: [(&str, &[u8]); 4] = [
         ("name", instance.name.as_deref().unwrap_or(b"-")),
         ("group", instance.group.as_deref().unwrap_or(b"-")),
@@ -42,7 +155,6 @@ pub fn json_line(out: &mut Vec<u8>, instance: &Instance) {
         quote_json(out, value);
         out.push(b'"');
     }
-    out.extend_from_slice(b"}\n");
 }
 
 /// Escapes like Postfix's quote_for_json(): `"` and `\`, the short forms
@@ -66,24 +178,20 @@ fn quote_json(out: &mut Vec<u8>, value: &[u8]) {
 
 /// `-l`: prints the selected instances in one write, as postmulti
 /// flushes once at the end.
-pub fn list(
-    instances: &[Instance],
-    selection: &Selection,
-    json: bool,
-    reverse: bool,
-) -> Result<u8> {
+pub fn list(instances: &[Instance], selection: &Selection, format: ListFormat) -> Result<u8> {
     let selected = instances.iter().filter(|i| i.matches(selection));
-    let ordered: Box<dyn Iterator<Item = &Instance>> = if reverse {
+    let ordered: Box<dyn Iterator<Item = &Instance>> = if format.reverse {
         Box::new(selected.rev())
     } else {
         Box::new(selected)
     };
     let mut out = Vec::new();
     for instance in ordered {
-        if json {
-            json_line(&mut out, instance);
-        } else {
-            text_line(&mut out, instance);
+        match (format.json, format.status) {
+            (false, false) => text_line(&mut out, instance),
+            (true, false) => json_line(&mut out, instance),
+            (false, true) => status_text_line(&mut out, instance, &Status::of(instance)),
+            (true, true) => status_json_line(&mut out, instance, &Status::of(instance)),
         }
     }
     let mut stdout = std::io::stdout().lock();

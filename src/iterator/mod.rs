@@ -4,12 +4,14 @@
 
 #![forbid(unsafe_code)]
 
+mod capture;
 mod command;
 mod list;
+mod parallel;
 mod postfix;
 
 pub use command::run_command;
-pub use list::{json_line, list, text_line};
+pub use list::{ListFormat, json_line, list, text_line};
 pub use postfix::{CommandClass, run_postfix_command};
 
 use std::ffi::{CString, OsString};

@@ -5,10 +5,11 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-use super::{Child, bytes, run_each};
-use crate::cli::Selection;
+use super::{Child, bytes, parallel, run_each};
+use crate::cli::{Parallel, Selection};
 use crate::config::{CommandLists, Params};
 use crate::error::Result;
+use crate::fatal;
 use crate::instance::Instance;
 use crate::maincf::split_list;
 
@@ -40,12 +41,14 @@ impl CommandClass {
     }
 }
 
-/// `-p command...`.
+/// `-p command...`, one instance at a time or, with `--parallel`,
+/// concurrently.
 pub fn run_postfix_command(
     params: &Params,
     instances: &[Instance],
     selection: &Selection,
     command: &[OsString],
+    parallel: Option<Parallel>,
 ) -> Result<u8> {
     let class = CommandClass::of(command[0].as_bytes(), &params.commands);
     let skip_disabled = matches!(class, CommandClass::Stop | CommandClass::Control);
@@ -56,7 +59,7 @@ pub fn run_postfix_command(
     };
     let postfix = params.command_path("postfix");
     let selected = order.filter(|i| (i.enabled || !skip_disabled) && i.matches(selection));
-    run_each(selected, |instance| {
+    let child_for = |instance: &Instance| {
         let mut argv = vec![postfix.clone().into_os_string(), OsString::from("--")];
         argv.extend(command.iter().cloned());
         if class == CommandClass::Start && !instance.enabled {
@@ -64,7 +67,22 @@ pub fn run_postfix_command(
         }
         let env = vec![(OsString::from("MAIL_CONFIG"), bytes(&instance.config_dir))];
         Child { argv, env }
-    })
+    };
+    let Some(parallel) = parallel else {
+        return run_each(selected, child_for);
+    };
+    let children: Vec<_> = selected
+        .map(|instance| (child_for(instance), instance.group.clone()))
+        .collect();
+    if children.is_empty() {
+        fatal!(b"No matching instances");
+    }
+    let limit = match parallel {
+        Parallel::AtMost(count) => count,
+        Parallel::Cpus => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let succeeded = parallel::run(children, limit)?;
+    Ok(if succeeded.iter().all(|&ok| ok) { 0 } else { 1 })
 }
 
 #[cfg(test)]

@@ -4,19 +4,16 @@
 //! no mail.
 
 use std::ffi::OsStr;
-use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg};
-
 use super::environment::Environment;
 use super::voice::script_fatal;
 use crate::config::{Params, Primary};
 use crate::error::{Result, strerror};
+use crate::instance::status::{self, Master};
 use crate::instance::{Instance, queue};
 use crate::maincf::{main_cf_path, path};
 use crate::msg;
@@ -41,20 +38,6 @@ pub fn check_initialised(params: &Params, wrapper: &[u8], enable: &[u8]) -> Resu
     Ok(())
 }
 
-/// Whether a master process holds the lock on `<queue_dir>/pid/master.pid`,
-/// the test `postfix status` makes (through `master -t`), without the
-/// log line postfix-script would write.
-pub fn master_is_running(queue_dir: &[u8]) -> bool {
-    let pid_file = Path::new(OsStr::from_bytes(queue_dir)).join("pid/master.pid");
-    let Ok(file) = File::open(pid_file) else {
-        return false;
-    };
-    matches!(
-        Flock::lock(file, FlockArg::LockExclusiveNonblock),
-        Err((_, Errno::EWOULDBLOCK))
-    )
-}
-
 /// Whether the script's refusals of `destroy` (not initialised, no
 /// main.cf, still running) would all pass.
 pub fn script_would_proceed_with_destroy(primary: &Primary, target: &Instance) -> bool {
@@ -64,7 +47,7 @@ pub fn script_would_proceed_with_destroy(primary: &Primary, target: &Instance) -
         && enable == b"yes"
         && !target.config_dir.is_empty()
         && is_regular_file(&main_cf_path(&target.config_dir))
-        && !master_is_running(&target.queue_dir)
+        && status::master(&path(&target.queue_dir)) == Master::Stopped
 }
 
 /// `postfix -c <dir> status`, quietly, as the script asks it before

@@ -13,12 +13,14 @@
 
 #![forbid(unsafe_code)]
 
+mod changes;
 mod checks;
 mod environment;
 pub mod lock;
 mod native;
 mod plan;
 mod postconf;
+mod preview;
 mod registry;
 mod rollback;
 mod script;
@@ -30,42 +32,86 @@ use crate::diag;
 use crate::error::Result;
 use crate::instance::Claims;
 use native::Route;
-use plan::{Plan, Planned};
+use plan::{Plan, Planned, Unchanged};
 
-/// Runs `-e action`; the exit status.  With
-/// `verbose`, one line says who does the action and why.
+/// How `-e action` is run: the long options that change it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `-v`: one line says who does the action and why.
+    pub verbose: bool,
+    /// `--dry-run`: every check, nothing changed, the changes shown.
+    pub dry_run: bool,
+    /// `--exist-ok`: an instance registered as requested is no error.
+    pub exist_ok: bool,
+}
+
+/// Runs `-e action`; the exit status.
 pub fn perform(
     primary: &Primary,
     params: &Params,
     claims: Claims,
     selection: &Selection,
     action: &Action,
-    verbose: bool,
+    options: Options,
 ) -> Result<u8> {
-    native::finish_interrupted_destroy(params);
-    let plan = match Plan::make(params, claims, selection, action)? {
+    let name = action.name();
+    if options.dry_run {
+        if let Some(dir) = native::interrupted_destroy(params) {
+            let dir = String::from_utf8_lossy(&dir);
+            println!("first: finish the interrupted destroy of {dir}");
+        }
+    } else {
+        native::finish_interrupted_destroy(params);
+    }
+    let plan = match Plan::make(params, claims, selection, action, options.exist_ok)? {
         Planned::Act(plan) => plan,
-        Planned::NothingToDo => return Ok(0),
+        Planned::NothingToDo(why) => {
+            let text = match why {
+                Unchanged::SameNames => format!("-e {name}: the names are already as requested"),
+                Unchanged::AlreadyRegistered => {
+                    format!("-e {name}: the instance is already registered as requested")
+                }
+            };
+            if options.dry_run {
+                preview::print_nothing_to_do(&text);
+            } else if options.verbose && why == Unchanged::AlreadyRegistered {
+                diag::info(text.as_bytes());
+            }
+            return Ok(0);
+        }
     };
     let env = environment::environment(primary, params, &plan)?;
     let reason = match native::decide(params, &plan)? {
         Route::Native(work, known) => {
-            if verbose {
-                let text = format!("-e {}: in-process, as {}", action.name(), known.label);
-                diag::info(text.as_bytes());
+            let route = format!("-e {name}: in-process, as {}", known.label);
+            if options.verbose {
+                diag::info(route.as_bytes());
             }
-            return work.carry_out(params, &plan, &env);
+            if options.dry_run {
+                let mut preview = preview::Preview::default();
+                work.carry_out(&mut preview, params, &plan, &env)?;
+                preview.print(&route);
+                return Ok(0);
+            }
+            let mut applied = native::Applied::default();
+            work.carry_out(&mut applied, params, &plan, &env)?;
+            applied.commit();
+            return Ok(0);
         }
         Route::Script(reason) => reason,
     };
-    if verbose {
-        let text = format!("-e {}: postmulti-script, because {reason}", action.name());
-        diag::info(text.as_bytes());
+    let route = format!("-e {name}: postmulti-script, because {reason}");
+    if options.verbose {
+        diag::info(route.as_bytes());
     }
     if matches!(action, Action::Destroy)
         && checks::script_would_proceed_with_destroy(primary, &plan.target)
     {
-        refuse_destroy_of_queued_mail(params, &plan, &env)?;
+        refuse_destroy_of_queued_mail(params, &plan, &env, options.dry_run)?;
+    }
+    if options.dry_run {
+        preview::print_handover(&route, params, &plan, &env);
+        return Ok(0);
     }
     script::run(params, &plan, &env)
 }
@@ -77,10 +123,13 @@ fn refuse_destroy_of_queued_mail(
     params: &Params,
     plan: &Plan,
     env: &environment::Environment,
+    dry_run: bool,
 ) -> Result<()> {
     let Some(refusal) = checks::queued_mail_refusal(&plan.target) else {
         return Ok(());
     };
-    checks::postfix_status_says_running(params, &plan.target.config_dir, env);
+    if !dry_run {
+        checks::postfix_status_says_running(params, &plan.target.config_dir, env);
+    }
     Err(voice::script_fatal(params, &refusal))
 }

@@ -36,18 +36,29 @@ pub struct Renames {
 #[derive(Debug)]
 pub enum Planned {
     Act(Box<Plan>),
-    /// `-e assign` with a name and group the instance already has.
-    NothingToDo,
+    NothingToDo(Unchanged),
+}
+
+/// Why an action has nothing to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unchanged {
+    /// `-e assign` with the name and group the instance already has.
+    SameNames,
+    /// `--exist-ok`: the instance is registered exactly as requested.
+    AlreadyRegistered,
 }
 
 impl Plan {
     /// Decides `action` for the instances `selection` picks, loading the
     /// instance list (claiming as it goes) where the action needs it.
+    /// With `exist_ok`, a create or import of an instance registered
+    /// exactly as requested has nothing to do.
     pub fn make(
         params: &Params,
         mut claims: Claims,
         selection: &Selection,
         action: &Action,
+        exist_ok: bool,
     ) -> Result<Planned> {
         let planned = |target, new_list: Option<&[Instance]>, renames| {
             Planned::Act(Box::new(Plan {
@@ -69,14 +80,11 @@ impl Plan {
             } => {
                 let import = matches!(action, Action::Import { .. });
                 let mut instances = instance::load_all(params, &mut claims)?;
-                let (new, renames) = new_instance(
-                    params,
-                    &mut claims,
-                    assignment,
-                    overrides,
-                    import,
-                    action.name(),
-                )?;
+                let requested = Requested::parse(params, assignment, overrides, import, action)?;
+                if exist_ok && requested.is_registered(params, &instances, assignment) {
+                    return Ok(Planned::NothingToDo(Unchanged::AlreadyRegistered));
+                }
+                let (new, renames) = new_instance(params, &mut claims, requested, assignment)?;
                 insert(&mut instances, new.clone(), selection, &mut claims)?;
                 planned(new, Some(&instances), renames)
             }
@@ -86,7 +94,7 @@ impl Plan {
                 check_names(assignment)?;
                 let renames = assign_names(&mut target, assignment, &mut claims)?;
                 if renames == Renames::default() {
-                    return Ok(Planned::NothingToDo);
+                    return Ok(Planned::NothingToDo(Unchanged::SameNames));
                 }
                 planned(target, None, renames)
             }
@@ -187,47 +195,123 @@ fn assign_names(
     Ok(renames)
 }
 
-/// The instance `-e create` or `-e import` adds, with its directories
-/// from the command line, derived from the primary's, or (import) read
-/// from its own main.cf.
+/// The instance `-e create` or `-e import` asks for: its configuration
+/// directory, and a create's queue and data directories as given on the
+/// command line (derived from the primary's when needed, after the
+/// configuration directory's checks, as the real postmulti orders them).
+struct Requested {
+    config_dir: Vec<u8>,
+    queue_dir: Option<Vec<u8>>,
+    data_dir: Option<Vec<u8>>,
+    import: bool,
+}
+
+impl Requested {
+    fn parse(
+        params: &Params,
+        assignment: &Assignment,
+        overrides: &[Vec<u8>],
+        import: bool,
+        action: &Action,
+    ) -> Result<Requested> {
+        check_names(assignment)?;
+        let (mut config_dir, mut queue_dir, mut data_dir) = (None, None, None);
+        for setting in overrides {
+            let Ok((name, value)) = split_name_value(setting) else {
+                fatal!(b"Malformed parameter setting '", setting, b"'");
+            };
+            let slot = match name {
+                b"config_directory" => &mut config_dir,
+                b"queue_directory" if !import => &mut queue_dir,
+                b"data_directory" if !import => &mut data_dir,
+                _ => fatal!(
+                    b"Parameter '",
+                    name,
+                    b"' not valid with action ",
+                    action.name()
+                ),
+            };
+            if value.first() != Some(&b'/') {
+                fatal!(b"Parameter setting '", name, b"' is not an absolute path");
+            }
+            let mut end = value.len() - 1;
+            while end > 0 && value[end] == b'/' {
+                end -= 1;
+            }
+            if end == 0 {
+                fatal!(b"Parameter setting '", name, b"' is the root directory");
+            }
+            *slot = Some(value[..=end].to_vec());
+        }
+        let config_dir = match config_dir {
+            Some(dir) => dir,
+            None => private_path(
+                "config_directory",
+                &params.config_dir,
+                assignment.name.as_deref(),
+            )?,
+        };
+        Ok(Requested {
+            config_dir,
+            queue_dir,
+            data_dir,
+            import,
+        })
+    }
+
+    /// A create's queue and data directories.
+    fn directories(&self, params: &Params, name: Option<&[u8]>) -> Result<(Vec<u8>, Vec<u8>)> {
+        let queue_dir = match &self.queue_dir {
+            Some(dir) => dir.clone(),
+            None => private_path("queue_directory", &params.queue_directory, name)?,
+        };
+        let data_dir = match &self.data_dir {
+            Some(dir) => dir.clone(),
+            None => private_path("data_directory", &params.data_directory, name)?,
+        };
+        Ok((queue_dir, data_dir))
+    }
+
+    /// `--exist-ok`: whether a secondary with this configuration directory
+    /// is registered with exactly the requested name, group and (for a
+    /// create) directories.  An import's directories are those its main.cf
+    /// names, which is where the registered instance's were read from.
+    fn is_registered(
+        &self,
+        params: &Params,
+        instances: &[Instance],
+        assignment: &Assignment,
+    ) -> bool {
+        let Some(registered) = instances
+            .iter()
+            .skip(1)
+            .find(|i| i.config_dir == self.config_dir)
+        else {
+            return false;
+        };
+        let wanted = |value: &Option<Vec<u8>>| value.clone().filter(|v| !v.is_empty());
+        let same_directories = self.import
+            || self
+                .directories(params, assignment.name.as_deref())
+                .is_ok_and(|(queue_dir, data_dir)| {
+                    registered.queue_dir == queue_dir && registered.data_dir == data_dir
+                });
+        registered.name == wanted(&assignment.name)
+            && registered.group == wanted(&assignment.group)
+            && same_directories
+    }
+}
+
+/// The instance `-e create` or `-e import` adds, its configuration
+/// directory checked (an import's directories are read from its main.cf).
 fn new_instance(
     params: &Params,
     claims: &mut Claims,
+    requested: Requested,
     assignment: &Assignment,
-    overrides: &[Vec<u8>],
-    import: bool,
-    action: &str,
 ) -> Result<(Instance, Renames)> {
-    check_names(assignment)?;
-    let (mut config_dir, mut queue_dir, mut data_dir) = (None, None, None);
-    for setting in overrides {
-        let Ok((name, value)) = split_name_value(setting) else {
-            fatal!(b"Malformed parameter setting '", setting, b"'");
-        };
-        let slot = match name {
-            b"config_directory" => &mut config_dir,
-            b"queue_directory" if !import => &mut queue_dir,
-            b"data_directory" if !import => &mut data_dir,
-            _ => fatal!(b"Parameter '", name, b"' not valid with action ", action),
-        };
-        if value.first() != Some(&b'/') {
-            fatal!(b"Parameter setting '", name, b"' is not an absolute path");
-        }
-        let mut end = value.len() - 1;
-        while end > 0 && value[end] == b'/' {
-            end -= 1;
-        }
-        if end == 0 {
-            fatal!(b"Parameter setting '", name, b"' is the root directory");
-        }
-        *slot = Some(value[..=end].to_vec());
-    }
-    let name = assignment.name.as_deref();
-    let config_dir = match config_dir {
-        Some(dir) => dir,
-        None => private_path("config_directory", &params.config_dir, name)?,
-    };
-    if let Some(owner) = claims.owner(&config_dir) {
+    let config_dir = &requested.config_dir;
+    if let Some(owner) = claims.owner(config_dir) {
         fatal!(
             b"new config_directory=",
             config_dir,
@@ -237,17 +321,10 @@ fn new_instance(
             config_dir
         );
     }
-    let mut instance = if import {
-        instance::load_secondary(params, &config_dir)?
+    let mut instance = if requested.import {
+        instance::load_secondary(params, config_dir)?
     } else {
-        let queue_dir = match queue_dir {
-            Some(dir) => dir,
-            None => private_path("queue_directory", &params.queue_directory, name)?,
-        };
-        let data_dir = match data_dir {
-            Some(dir) => dir,
-            None => private_path("data_directory", &params.data_directory, name)?,
-        };
+        let (queue_dir, data_dir) = requested.directories(params, assignment.name.as_deref())?;
         Instance {
             config_dir: config_dir.clone(),
             queue_dir,

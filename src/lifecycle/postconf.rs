@@ -15,30 +15,44 @@ use crate::msg;
 /// Sets parameters in `<config_dir>/main.cf`; `edits` gives the
 /// `name = value` arguments from the current text.  A refusal is printed
 /// as postconf's fatal error and ends the action with status 1.
-pub fn set_parameters(config_dir: &[u8], edits: impl FnOnce(&[u8]) -> Vec<Vec<u8>>) -> Result<()> {
-    let path = msg!(config_dir, b"/main.cf");
+pub fn set_parameters(config_dir: &[u8], edits: &dyn Fn(&[u8]) -> Vec<Vec<u8>>) -> Result<()> {
     update_main_cf(config_dir, |current| {
-        let (request, warnings) = EditRequest::new(
-            EditMode::Set,
-            &edits(current),
-            installation::postconf_dialect(),
-        )?;
-        for warning in &warnings {
-            postconf_says("warning", warning);
-        }
-        let (new, warnings) = edit::apply(current, &path, &request);
-        for warning in &warnings {
-            postconf_says("warning", warning);
-        }
-        Ok(new)
+        parameters_set(config_dir, current, edits)
     })
-    .map_err(|err| {
-        if let Some(text) = err.fatal_text() {
-            postconf_says("fatal", &text);
-        }
-        Error::Exit(1)
-    })
+    .map_err(postconf_failed)
     .map(|_| ())
+}
+
+/// What [`set_parameters`] would write, from `current`, without writing;
+/// postconf's warnings printed, its refusal the error.
+pub fn parameters_set(
+    config_dir: &[u8],
+    current: &[u8],
+    edits: &dyn Fn(&[u8]) -> Vec<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    let path = msg!(config_dir, b"/main.cf");
+    let (request, warnings) = EditRequest::new(
+        EditMode::Set,
+        &edits(current),
+        installation::postconf_dialect(),
+    )?;
+    for warning in &warnings {
+        postconf_says("warning", warning);
+    }
+    let (new, warnings) = edit::apply(current, &path, &request);
+    for warning in &warnings {
+        postconf_says("warning", warning);
+    }
+    Ok(new)
+}
+
+/// postconf's fatal error for a refused edit or a main.cf it could not
+/// read or write; the action ends with status 1.
+pub fn postconf_failed(err: Error) -> Error {
+    if let Some(text) = err.fatal_text() {
+        postconf_says("fatal", &text);
+    }
+    Error::Exit(1)
 }
 
 /// `postconf -c <dir> <mode> <args>` applied to `content` in memory: the

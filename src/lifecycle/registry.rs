@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::postconf::set_parameters;
+use super::changes::Changes;
 use crate::config::Params;
 use crate::error::Result;
 use crate::maincf::{MainCf, split_list};
@@ -24,12 +24,13 @@ pub enum Alternate {
 /// Sets the primary's `multi_instance_directories` to `directories` and
 /// `dir`'s place in `alternate_config_directories` as `alternate` says.
 pub fn update_instance_directories(
+    changes: &mut dyn Changes,
     params: &Params,
     directories: &[u8],
     dir: &[u8],
     alternate: Alternate,
 ) -> Result<()> {
-    set_parameters(&params.config_dir, |current| {
+    changes.set_parameters(&params.config_dir, &|current| {
         let mut edits = vec![msg!(b"multi_instance_directories = ", directories)];
         let primary =
             MainCf::parse(current, Path::new("main.cf"), &[], &mut |_| {}).unwrap_or_default();

@@ -2,13 +2,17 @@
 //! or checks: postmulti-script logs through postlog(1) (syslog tag
 //! `<syslog_name>/postmulti-script`; on stderr that tag on a terminal,
 //! `<syslog_name>/postlog` otherwise, and before Postfix 3.8 nothing
-//! there), and postconf prints `postconf: <level>: <text>` on stderr only.
+//! there), postconf prints `postconf: <level>: <text>` on stderr only, and
+//! the tools the scripts run (mkdir, chown, rmdir, ...) their own lines,
+//! in the C locale.
 
 use std::io::{IsTerminal, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use crate::config::{Params, installation};
 use crate::diag::{self, Level};
-use crate::error::Error;
+use crate::error::{Error, strerror};
 use crate::msg;
 
 /// postlog's name on stderr for a script logging with `tag`: that tag on a
@@ -56,4 +60,52 @@ pub fn script_warning(params: &Params, postlog_syslog_name: &[u8], text: &[u8]) 
 pub fn postconf_says(level: &str, text: &[u8]) {
     let line = msg!(b"postconf: ", level, b": ", text, b"\n");
     let _ = std::io::stderr().lock().write_all(&line);
+}
+
+/// `<what> '<path>': <strerror>` on stderr, as coreutils words it; the
+/// action then fails with status 1, as the script would.
+pub fn tool_io_error(what: &[u8], path: &Path, err: &std::io::Error) -> Error {
+    tool_error(&msg!(
+        what,
+        b" ",
+        gnu_quote(path.as_os_str().as_bytes()),
+        b": ",
+        strerror(err)
+    ))
+}
+
+/// A helper program's own error line on stderr; the action fails with
+/// status 1.
+pub fn tool_error(line: &[u8]) -> Error {
+    let _ = std::io::stderr().write_all(&msg!(line, b"\n"));
+    Error::Exit(1)
+}
+
+/// A file name as coreutils quotes it in messages in the C locale: in
+/// apostrophes, with backslash escapes for apostrophes, backslashes and
+/// unprintable bytes.
+pub fn gnu_quote(name: &[u8]) -> Vec<u8> {
+    let mut out = vec![b'\''];
+    for &b in name {
+        match b {
+            b'\'' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x20..=0x7e => out.push(b),
+            _ => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+        }
+    }
+    out.push(b'\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(gnu_quote(b"/var/spool/x"), b"'/var/spool/x'");
+        assert_eq!(gnu_quote(b"a'b\\c\nd\xc3"), b"'a\\'b\\\\c\\nd\\303'");
+    }
 }

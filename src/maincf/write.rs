@@ -169,6 +169,11 @@ fn remove(path: &[u8]) -> Result<()> {
 }
 
 /// The text of main.cf, read while the update lock is held.
+/// `<config_dir>/main.cf` as an update would read it.
+pub fn read_main_cf(config_dir: &[u8]) -> Result<Vec<u8>> {
+    read_current(&msg!(config_dir, "/main.cf"))
+}
+
 fn read_current(path: &[u8]) -> Result<Vec<u8>> {
     let mut file = File::open(os(path))
         .map_err(|err| Error::with_errno(msg!("open ", path, " for reading"), &err))?;

@@ -18,23 +18,21 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::files::{install, make_directories, write_new};
 use super::installation::Known;
 use super::set_permissions::{self, InstanceFacts, SetPermissions};
-use super::undo::Undo;
 use super::{Decline, Stop};
 use crate::cli::Action;
 use crate::config::Params;
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::instance::secondary::SilentMainCf;
+use crate::lifecycle::changes::{Changes, make_directories};
 use crate::lifecycle::checks::is_regular_file;
 use crate::lifecycle::plan::Plan;
 use crate::lifecycle::postconf::edited;
 use crate::lifecycle::registry::{Alternate, update_instance_directories};
 use crate::lifecycle::voice::script_fatal;
 use crate::maincf::edit::EditMode;
-use crate::maincf::write::update_main_cf;
 use crate::maincf::{defaults, main_cf_path, path};
 use crate::msg;
 
@@ -82,6 +80,7 @@ enum Files {
     /// edits print, in order.
     Fresh {
         main_cf: Vec<u8>,
+        main_proto: PathBuf,
         master_proto: PathBuf,
         warnings: Vec<Vec<u8>>,
     },
@@ -155,6 +154,7 @@ pub fn prepare(
                 .ok_or(Decline::EditRefused)?;
         let files = Files::Fresh {
             main_cf,
+            main_proto,
             master_proto,
             warnings,
         };
@@ -291,13 +291,13 @@ fn host_name_defaults(name: &[u8]) -> Option<Vec<u8>> {
 }
 
 impl Creation {
-    /// Carries the creation out; on failure everything done is undone.
-    pub fn carry_out(self, params: &Params, plan: &Plan) -> Result<()> {
-        let mut undo = Undo::default();
+    /// Carries the creation out, the registration last.
+    pub fn carry_out(self, changes: &mut dyn Changes, params: &Params, plan: &Plan) -> Result<()> {
         let dir = &self.target.config_dir;
         match &self.files {
             Files::Fresh {
                 main_cf,
+                main_proto,
                 master_proto,
                 warnings,
             } => {
@@ -306,28 +306,28 @@ impl Creation {
                     (&self.target.queue_dir, 0o755),
                     (&self.target.data_dir, 0o700),
                 ] {
-                    make_directories(&path(d), mode, &mut undo)?;
+                    make_directories(changes, &path(d), mode)?;
                 }
                 let staging = path(&msg!(dir, b"/.tmp"));
-                make_directories(&staging, 0o700, &mut undo)?;
+                make_directories(changes, &staging, 0o700)?;
                 print_warnings(warnings);
                 let staged_main = staging.join("main.cf");
-                write_new(&staged_main, main_cf, 0o644, None, &mut undo)?;
+                changes.write_new(&staged_main, main_cf, 0o644, None)?;
                 let shown = master_proto.as_os_str().as_bytes();
                 let proto_meta =
                     fs::metadata(master_proto).map_err(|e| Error::io("stat", shown, e))?;
                 let proto = fs::read(master_proto).map_err(|e| Error::io("read", shown, e))?;
                 let staged_master = staging.join("master.cf");
-                write_new(
+                changes.write_new(
                     &staged_master,
                     &proto,
                     proto_meta.mode() & 0o7777,
                     Some(&proto_meta),
-                    &mut undo,
                 )?;
-                install(&staged_main, &main_cf_path(dir), &mut undo)?;
-                install(&staged_master, &path(&msg!(dir, b"/master.cf")), &mut undo)?;
-                let _ = fs::remove_dir(&staging);
+                changes.install(&staged_main, &main_cf_path(dir))?;
+                changes.made_from(&main_cf_path(dir), main_proto);
+                changes.install(&staged_master, &path(&msg!(dir, b"/master.cf")))?;
+                let _ = changes.remove_directory(&staging);
             }
             Files::Adopted {
                 old_main_cf,
@@ -336,19 +336,16 @@ impl Creation {
             } => {
                 print_warnings(warnings);
                 if main_cf != old_main_cf {
-                    update_main_cf(dir, |_| Ok(main_cf.clone()))?;
-                    undo.replaced_main_cf(dir, old_main_cf.clone());
+                    changes.replace_main_cf(dir, old_main_cf, main_cf)?;
                 }
                 // An empty staging directory is what a create killed after
                 // its last rename leaves; the script would remove it.
-                let _ = fs::remove_dir(path(&msg!(dir, b"/.tmp")));
+                let _ = changes.remove_directory(&path(&msg!(dir, b"/.tmp")));
             }
         }
-        self.permissions.apply(&mut undo)?;
+        self.permissions.apply(changes)?;
         let directories = plan.new_directories.as_deref().unwrap_or_default();
-        update_instance_directories(params, directories, dir, Alternate::Forget)?;
-        undo.commit();
-        Ok(())
+        update_instance_directories(changes, params, directories, dir, Alternate::Forget)
     }
 }
 

@@ -12,20 +12,22 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
 
-use super::files::gnu_quote;
+use super::applied::Applied;
 use super::installation::Known;
 use super::{Decline, Stop};
 use crate::config::Params;
-use crate::error::{Error, Result, strerror};
+use crate::error::{Result, strerror};
 use crate::instance::Instance;
 use crate::instance::secondary::SilentMainCf;
-use crate::lifecycle::checks::{postfix_status_says_running, refuse_queued_mail};
+use crate::lifecycle::changes::Changes;
+use crate::lifecycle::checks::refuse_queued_mail;
 use crate::lifecycle::environment::Environment;
 use crate::lifecycle::plan::Plan;
 use crate::lifecycle::registry::{Alternate, update_instance_directories};
+use crate::lifecycle::voice::gnu_quote;
 use crate::lifecycle::voice::{script_fatal, script_warning};
 use crate::maincf::{MainCf, main_cf_path, path, split_list};
 use crate::msg;
@@ -91,24 +93,30 @@ impl Removal {
     /// (queued mail); then deregisters the instance (the commit point) and
     /// removes its directories, journalled so that a killed run can be
     /// finished.
-    pub fn carry_out(self, params: &Params, plan: &Plan, env: &Environment) -> Result<()> {
+    pub fn carry_out(
+        self,
+        changes: &mut dyn Changes,
+        params: &Params,
+        plan: &Plan,
+        env: &Environment,
+    ) -> Result<()> {
         let target = &plan.target;
-        if postfix_status_says_running(params, &target.config_dir, env) {
+        if changes.instance_is_running(params, &target.config_dir, &target.queue_dir, env) {
             let text = msg!(b"Instance '", target.config_dir, b"' is not stopped");
             return Err(script_fatal(params, &text));
         }
         refuse_queued_mail(params, target)?;
         let journal = path(&msg!(params.config_dir, JOURNAL));
-        write_journal(&journal, &self.encode())?;
+        changes.write_journal(&journal, &self.encode())?;
         let directories = plan.new_directories.as_deref().unwrap_or_default();
         let dir = &self.config_dir;
-        if let Err(err) = update_instance_directories(params, directories, dir, Alternate::Forget) {
-            let _ = fs::remove_file(&journal);
-            return Err(err);
+        let deregistered =
+            update_instance_directories(changes, params, directories, dir, Alternate::Forget);
+        if deregistered.is_ok() {
+            remove_files(changes, params, &self);
         }
-        remove_files(params, &self);
-        let _ = fs::remove_file(&journal);
-        Ok(())
+        changes.remove_journal(&journal);
+        deregistered
     }
 }
 
@@ -139,46 +147,48 @@ fn removal_if_postfix_runs(
     Ok(removal)
 }
 
-fn write_journal(journal: &Path, content: &[u8]) -> Result<()> {
-    let fail = |e: std::io::Error| Error::io("write", journal.as_os_str().as_bytes(), e);
-    let mut file = fs::File::create(journal).map_err(fail)?;
-    file.write_all(content).map_err(fail)?;
-    file.sync_all().map_err(fail)?;
-    Ok(())
-}
-
 /// Completes a destroy that was killed after it deregistered its instance
 /// (a journal is left and the instance is no longer listed); forgets one
 /// killed before that.
 pub fn finish_interrupted(params: &Params) {
     let journal = path(&msg!(params.config_dir, JOURNAL));
-    let Ok(bytes) = fs::read(&journal) else {
-        return;
-    };
-    if let Some(removal) = Removal::decode(&bytes) {
-        let primary = fs::read(main_cf_path(&params.config_dir)).unwrap_or_default();
-        let listed = MainCf::parse(&primary, Path::new("main.cf"), &[], &mut |_| {})
-            .ok()
-            .and_then(|cf| cf.get(b"multi_instance_directories").map(<[u8]>::to_vec))
-            .is_some_and(|dirs| split_list(&dirs).any(|d| d == removal.config_dir));
-        if !listed {
-            remove_files(params, &removal);
-        }
+    if let Some(removal) = interrupted_removal(params) {
+        let mut applied = Applied::default();
+        remove_files(&mut applied, params, &removal);
+        applied.commit();
     }
     let _ = fs::remove_file(&journal);
+}
+
+/// The configuration directory of an instance whose destroy was killed
+/// after it deregistered the instance, if there is one.
+pub fn interrupted(params: &Params) -> Option<Vec<u8>> {
+    interrupted_removal(params).map(|removal| removal.config_dir)
+}
+
+fn interrupted_removal(params: &Params) -> Option<Removal> {
+    let journal = path(&msg!(params.config_dir, JOURNAL));
+    let removal = Removal::decode(&fs::read(&journal).ok()?)?;
+    let primary = fs::read(main_cf_path(&params.config_dir)).unwrap_or_default();
+    let listed = MainCf::parse(&primary, Path::new("main.cf"), &[], &mut |_| {})
+        .ok()
+        .and_then(|cf| cf.get(b"multi_instance_directories").map(<[u8]>::to_vec))
+        .is_some_and(|dirs| split_list(&dirs).any(|d| d == removal.config_dir));
+    (!listed).then_some(removal)
 }
 
 /// The script's removals after deregistering: the queue sub-directories
 /// (named relative to the queue directory, as its loop runs there), the
 /// data and queue directories, main.cf and master.cf, the configuration
 /// directory.
-fn remove_files(params: &Params, removal: &Removal) {
+fn remove_files(changes: &mut dyn Changes, params: &Params, removal: &Removal) {
     let queue = path(&removal.queue_dir);
     let cwd = fs::canonicalize(&queue)
         .map(|p| p.into_os_string().into_vec())
         .unwrap_or_else(|_| removal.queue_dir.clone());
     for q in QUEUE_SUBDIRS {
         remove_directory(
+            changes,
             params,
             &queue.join(q),
             q.as_bytes(),
@@ -187,26 +197,27 @@ fn remove_files(params: &Params, removal: &Removal) {
         );
     }
     for dir in [&removal.data_dir, &removal.queue_dir] {
-        remove_directory(params, &path(dir), dir, dir, &removal.syslog_name);
+        remove_directory(changes, params, &path(dir), dir, dir, &removal.syslog_name);
     }
     for file in [b"/master.cf".as_slice(), b"/main.cf"] {
-        let _ = fs::remove_file(path(&msg!(removal.config_dir, file)));
+        let _ = changes.remove_file(&path(&msg!(removal.config_dir, file)));
     }
     let dir = &removal.config_dir;
-    remove_directory(params, &path(dir), dir, dir, &params.syslog_name);
+    remove_directory(changes, params, &path(dir), dir, dir, &params.syslog_name);
 }
 
 /// `rmdir -- <operand> || postlog -p warn ... <shown>: please verify
 /// contents and remove by hand`, the postlog running with the
 /// environment of the instance whose syslog name is `postlog_syslog_name`.
 fn remove_directory(
+    changes: &mut dyn Changes,
     params: &Params,
     dir: &Path,
     operand: &[u8],
     shown: &[u8],
     postlog_syslog_name: &[u8],
 ) {
-    let Err(err) = fs::remove_dir(dir) else {
+    let Err(err) = changes.remove_directory(dir) else {
         return;
     };
     let line = msg!(
@@ -216,12 +227,14 @@ fn remove_directory(
         strerror(&err),
         b"\n"
     );
-    let _ = std::io::stderr().write_all(&line);
-    script_warning(
-        params,
-        postlog_syslog_name,
-        &msg!(shown, b": please verify contents and remove by hand"),
-    );
+    changes.print(&|| {
+        let _ = std::io::stderr().write_all(&line);
+        script_warning(
+            params,
+            postlog_syslog_name,
+            &msg!(shown, b": please verify contents and remove by hand"),
+        );
+    });
 }
 
 #[cfg(test)]

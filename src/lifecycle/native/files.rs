@@ -1,16 +1,18 @@
 //! Making and replacing the files and directories of an instance, each
 //! change recorded in the undo log first, and failures reported as the
-//! tools the scripts run (mkdir, chown, ...) would word them in the C
+//! tools the scripts run (mkdir, cp, ...) would word them in the C
 //! locale, or else naming the action and the path.
 
+use std::ffi::OsString;
 use std::fs;
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use super::undo::Undo;
 use crate::error::{Error, Result, strerror};
+use crate::lifecycle::voice::{tool_error, tool_io_error};
 use crate::msg;
 
 /// mkdir(2) with `mode` (before the umask), recorded for undo.
@@ -20,33 +22,6 @@ pub fn make_directory(path: &Path, mode: u32, undo: &mut Undo) -> Result<()> {
         .create(path)
         .map_err(|e| tool_io_error(b"mkdir: cannot create directory", path, &e))?;
     undo.made_directory(path);
-    Ok(())
-}
-
-/// `mkdir -p`: each missing component made with `mode`, recorded for undo.
-pub fn make_directories(path: &Path, mode: u32, undo: &mut Undo) -> Result<()> {
-    let mut missing = Vec::new();
-    let mut at = Some(path);
-    while let Some(p) = at {
-        if p.as_os_str().is_empty() || p.is_dir() {
-            break;
-        }
-        missing.push(p);
-        at = p.parent();
-    }
-    for p in missing.into_iter().rev() {
-        // GNU mkdir -p's words for a component that exists but is no
-        // directory: "File exists" for the last, "Not a directory" above it.
-        if fs::metadata(p).is_ok() && p != path {
-            let not_a_directory = std::io::Error::from_raw_os_error(libc::ENOTDIR);
-            return Err(tool_io_error(
-                b"mkdir: cannot create directory",
-                p,
-                &not_a_directory,
-            ));
-        }
-        make_directory(p, mode, undo)?;
-    }
     Ok(())
 }
 
@@ -106,50 +81,53 @@ pub fn install(staged: &Path, target: &Path, undo: &mut Undo) -> Result<()> {
     Ok(())
 }
 
-/// `<what> '<path>': <strerror>` on stderr, as coreutils words it; the
-/// action then fails with status 1, as the script would.
-pub fn tool_io_error(what: &[u8], path: &Path, err: &std::io::Error) -> Error {
-    tool_error(&msg!(
-        what,
-        b" ",
-        gnu_quote(path.as_os_str().as_bytes()),
-        b": ",
-        strerror(err)
-    ))
-}
-
-/// A helper program's own error line on stderr; the action fails with
-/// status 1.
-pub fn tool_error(line: &[u8]) -> Error {
-    let _ = std::io::stderr().write_all(&msg!(line, b"\n"));
-    Error::Exit(1)
-}
-
-/// A file name as coreutils quotes it in messages in the C locale: in
-/// apostrophes, with backslash escapes for apostrophes, backslashes and
-/// unprintable bytes.
-pub fn gnu_quote(name: &[u8]) -> Vec<u8> {
-    let mut out = vec![b'\''];
-    for &b in name {
-        match b {
-            b'\'' | b'\\' => out.extend_from_slice(&[b'\\', b]),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x20..=0x7e => out.push(b),
-            _ => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
-        }
+/// syncfiles.pl's copy: a `.tmp` file beside the copy, with the source's
+/// times, mode and owner, renamed into place.
+pub fn copy_file(source: &Path, meta: &fs::Metadata, copy: &Path, undo: &mut Undo) -> Result<()> {
+    let temp = PathBuf::from(OsString::from_vec(msg!(
+        copy.as_os_str().as_bytes(),
+        b".tmp"
+    )));
+    if fs::symlink_metadata(&temp).is_ok() {
+        undo.will_replace(&temp)
+            .map_err(|e| Error::io("read", temp.as_os_str().as_bytes(), e))?;
+        let _ = fs::remove_file(&temp);
     }
-    out.push(b'\'');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(gnu_quote(b"/var/spool/x"), b"'/var/spool/x'");
-        assert_eq!(gnu_quote(b"a'b\\c\nd\xc3"), b"'a\\'b\\\\c\\nd\\303'");
+    let fail = |what: &[u8], e: std::io::Error| {
+        tool_error(&msg!(
+            what,
+            b" ",
+            temp.as_os_str().as_bytes(),
+            b": ",
+            strerror(&e)
+        ))
+    };
+    let mut out = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temp)
+        .map_err(|e| fail(b"unable to create", e))?;
+    undo.made_file(&temp);
+    let content = fs::read(source).map_err(|e| fail(b"error reading for", e))?;
+    out.write_all(&content)
+        .map_err(|e| fail(b"error writing to", e))?;
+    let mtime = meta
+        .modified()
+        .map_err(|e| fail(b"error reading times for", e))?;
+    out.set_times(fs::FileTimes::new().set_accessed(mtime).set_modified(mtime))
+        .map_err(|e| fail(b"error setting times of", e))?;
+    out.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))
+        .map_err(|e| fail(b"error setting mode of", e))?;
+    std::os::unix::fs::fchown(&out, Some(meta.uid()), Some(meta.gid()))
+        .map_err(|e| fail(b"error setting owner of", e))?;
+    out.sync_all().map_err(|e| fail(b"error writing to", e))?;
+    if copy.exists() {
+        undo.will_replace(copy)
+            .map_err(|e| Error::io("read", copy.as_os_str().as_bytes(), e))?;
+    } else {
+        undo.made_file(copy);
     }
+    fs::rename(&temp, copy).map_err(|e| fail(b"error renaming", e))?;
+    Ok(())
 }

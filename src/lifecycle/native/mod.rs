@@ -6,6 +6,7 @@
 //! Otherwise the action is declined, with a typed reason, and the script
 //! does it.
 
+mod applied;
 mod create;
 mod destroy;
 mod digest;
@@ -15,10 +16,14 @@ mod set_permissions;
 mod simple;
 mod undo;
 
-pub use destroy::finish_interrupted as finish_interrupted_destroy;
+pub use applied::Applied;
+pub use destroy::{
+    finish_interrupted as finish_interrupted_destroy, interrupted as interrupted_destroy,
+};
 
 use std::path::PathBuf;
 
+use super::changes::Changes;
 use super::checks;
 use super::environment::Environment;
 use super::plan::Plan;
@@ -148,18 +153,24 @@ pub fn decide(params: &Params, plan: &Plan) -> Result<Route> {
 }
 
 impl Work {
-    /// Does the decided work; the exit status.  `env` is what the script
-    /// would have been given: the Postfix commands we run get it too.
-    pub fn carry_out(self, params: &Params, plan: &Plan, env: &Environment) -> Result<u8> {
+    /// Does the decided work through `changes` (made, or previewed).
+    /// `env` is what the script would have been given: the Postfix
+    /// commands we run get it too.
+    pub fn carry_out(
+        self,
+        changes: &mut dyn Changes,
+        params: &Params,
+        plan: &Plan,
+        env: &Environment,
+    ) -> Result<()> {
         match self {
-            Work::Init => simple::init(params)?,
-            Work::SetEnable(enable) => simple::set_enable(plan, enable)?,
-            Work::Assign => simple::assign(plan)?,
-            Work::Deport => simple::deport(params, plan, env)?,
-            Work::Create(creation) => creation.carry_out(params, plan)?,
-            Work::Destroy(removal) => removal.carry_out(params, plan, env)?,
+            Work::Init => simple::init(changes, params),
+            Work::SetEnable(enable) => simple::set_enable(changes, plan, enable),
+            Work::Assign => simple::assign(changes, plan),
+            Work::Deport => simple::deport(changes, params, plan, env),
+            Work::Create(creation) => creation.carry_out(changes, params, plan),
+            Work::Destroy(removal) => removal.carry_out(changes, params, plan, env),
         }
-        Ok(0)
     }
 }
 

@@ -21,17 +21,17 @@ use std::ffi::OsString;
 use std::fs;
 use std::io::Write;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use nix::unistd::{Group, User};
 
 use super::Decline;
-use super::files::{make_directories, make_directory, tool_error, tool_io_error};
 use super::installation::{ConfigureInstance, Known, NssCopies};
-use super::undo::Undo;
 use crate::config::Params;
-use crate::error::{Error, Result, strerror};
+use crate::error::{Result, strerror};
+use crate::lifecycle::changes::{Changes, make_directories};
+use crate::lifecycle::voice::{tool_error, tool_io_error};
 use crate::maincf::mastercf::master_fields;
 use crate::maincf::{LineEvent, path, scan_logical_lines};
 use crate::msg;
@@ -398,13 +398,13 @@ fn needs_chroot(master_cf: &[u8], compatibility_level: &[u8]) -> bool {
 }
 
 impl SetPermissions {
-    /// Does it, recording every change in `undo`.
-    pub fn apply(&self, undo: &mut Undo) -> Result<()> {
+    /// Does it.
+    pub fn apply(&self, changes: &mut dyn Changes) -> Result<()> {
         for entry in &self.entries {
-            entry.apply(undo)?;
+            entry.apply(changes)?;
         }
         match &self.configure {
-            Some(configure) => self.configure_instance(configure, undo),
+            Some(configure) => self.configure_instance(configure, changes),
             None => Ok(()),
         }
     }
@@ -414,24 +414,22 @@ impl SetPermissions {
     /// copied there (announced on stdout, as syncfiles.pl does) unless the
     /// copy has the same size and time; those that do not exist are
     /// removed; then, for chrooted services, `usr/lib/sasl2`.
-    fn configure_instance(&self, configure: &Configure, undo: &mut Undo) -> Result<()> {
+    fn configure_instance(&self, configure: &Configure, changes: &mut dyn Changes) -> Result<()> {
         let etc = self.queue_dir.join("etc");
-        if !etc.is_dir() {
-            make_directory(&etc, 0o755, undo)?;
+        if !changes.is_directory(&etc) {
+            changes.make_directory(&etc, 0o755)?;
         }
         let (present, absent): (Vec<&str>, Vec<&str>) = DEBIAN_ETC_FILES
             .iter()
             .partition(|f| Path::new("/").join(f).is_file());
         for file in absent {
             let copy = self.queue_dir.join(file);
-            if copy.exists() {
-                undo.will_replace(&copy)
-                    .map_err(|e| tool_io_error(b"rm: cannot remove", &copy, &e))?;
-                fs::remove_file(&copy)
+            if changes.exists(&copy) {
+                changes
+                    .remove_file(&copy)
                     .map_err(|e| tool_io_error(b"rm: cannot remove", &copy, &e))?;
             }
         }
-        let mut stdout = std::io::stdout().lock();
         for file in present {
             let source = Path::new("/").join(file);
             let source_meta = fs::metadata(&source).map_err(|e| {
@@ -454,117 +452,43 @@ impl SetPermissions {
             {
                 continue;
             }
-            let _ = stdout.write_all(&msg!(
+            let line = msg!(
                 b"updating ",
                 source.as_os_str().as_bytes(),
                 b" => ",
                 copy.as_os_str().as_bytes(),
                 b"\n"
-            ));
-            copy_file(&source, &source_meta, &copy, undo)?;
+            );
+            changes.print(&|| {
+                let _ = std::io::stdout().write_all(&line);
+            });
+            changes.copy_file(&source, &source_meta, &copy)?;
         }
-        let _ = stdout.flush();
         if configure.chroot {
-            make_directories(&self.queue_dir.join("usr/lib/sasl2"), 0o755, undo)?;
+            make_directories(changes, &self.queue_dir.join("usr/lib/sasl2"), 0o755)?;
         }
         Ok(())
     }
 }
 
 impl Entry {
-    fn apply(&self, undo: &mut Undo) -> Result<()> {
-        if self.directory && self.create && !self.path.is_dir() {
-            make_directory(&self.path, 0o755, undo)?;
+    fn apply(&self, changes: &mut dyn Changes) -> Result<()> {
+        if self.directory && self.create && !changes.is_directory(&self.path) {
+            changes.make_directory(&self.path, 0o755)?;
         }
         if self.recursive {
-            for found in walkdir::WalkDir::new(&self.path).follow_links(false) {
-                let found = found.map_err(|e| {
-                    let path = e.path().unwrap_or(&self.path).to_path_buf();
-                    tool_io_error(b"chown: cannot access", &path, &e.into())
-                })?;
-                let directory = found.file_type().is_dir();
-                self.set(found.path(), directory, false, undo)?;
+            let tree = changes
+                .tree(&self.path)
+                .map_err(|(at, e)| tool_io_error(b"chown: cannot access", &at, &e))?;
+            for (found, directory) in tree {
+                let mode = directory.then_some(self.mode);
+                changes.set_ownership(&found, self.uid, self.gid, mode, false)?;
             }
             Ok(())
         } else {
-            self.set(&self.path, true, true, undo)
+            changes.set_ownership(&self.path, self.uid, self.gid, Some(self.mode), true)
         }
     }
-
-    /// chown, chgrp and (for directories, or the entry itself) chmod.
-    fn set(&self, path: &Path, set_mode: bool, follow: bool, undo: &mut Undo) -> Result<()> {
-        undo.will_change_metadata(path)
-            .map_err(|e| tool_io_error(b"chown: cannot access", path, &e))?;
-        let chown = |uid, gid| {
-            if follow {
-                std::os::unix::fs::chown(path, uid, gid)
-            } else {
-                std::os::unix::fs::lchown(path, uid, gid)
-            }
-        };
-        chown(Some(self.uid), None)
-            .map_err(|e| tool_io_error(b"chown: changing ownership of", path, &e))?;
-        if let Some(gid) = self.gid {
-            chown(None, Some(gid))
-                .map_err(|e| tool_io_error(b"chgrp: changing group of", path, &e))?;
-        }
-        if set_mode {
-            fs::set_permissions(path, fs::Permissions::from_mode(self.mode))
-                .map_err(|e| tool_io_error(b"chmod: changing permissions of", path, &e))?;
-        }
-        Ok(())
-    }
-}
-
-/// syncfiles.pl's copy: a `.tmp` file beside the copy, with the source's
-/// times, mode and owner, renamed into place.
-fn copy_file(source: &Path, meta: &fs::Metadata, copy: &Path, undo: &mut Undo) -> Result<()> {
-    let temp = PathBuf::from(OsString::from_vec(msg!(
-        copy.as_os_str().as_bytes(),
-        b".tmp"
-    )));
-    if fs::symlink_metadata(&temp).is_ok() {
-        undo.will_replace(&temp)
-            .map_err(|e| Error::io("read", temp.as_os_str().as_bytes(), e))?;
-        let _ = fs::remove_file(&temp);
-    }
-    let fail = |what: &[u8], e: std::io::Error| {
-        tool_error(&msg!(
-            what,
-            b" ",
-            temp.as_os_str().as_bytes(),
-            b": ",
-            strerror(&e)
-        ))
-    };
-    let mut out = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp)
-        .map_err(|e| fail(b"unable to create", e))?;
-    undo.made_file(&temp);
-    let content = fs::read(source).map_err(|e| fail(b"error reading for", e))?;
-    out.write_all(&content)
-        .map_err(|e| fail(b"error writing to", e))?;
-    let mtime = meta
-        .modified()
-        .map_err(|e| fail(b"error reading times for", e))?;
-    out.set_times(fs::FileTimes::new().set_accessed(mtime).set_modified(mtime))
-        .map_err(|e| fail(b"error setting times of", e))?;
-    out.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))
-        .map_err(|e| fail(b"error setting mode of", e))?;
-    std::os::unix::fs::fchown(&out, Some(meta.uid()), Some(meta.gid()))
-        .map_err(|e| fail(b"error setting owner of", e))?;
-    out.sync_all().map_err(|e| fail(b"error writing to", e))?;
-    if copy.exists() {
-        undo.will_replace(copy)
-            .map_err(|e| Error::io("read", copy.as_os_str().as_bytes(), e))?;
-    } else {
-        undo.made_file(copy);
-    }
-    fs::rename(&temp, copy).map_err(|e| fail(b"error renaming", e))?;
-    Ok(())
 }
 
 #[cfg(test)]

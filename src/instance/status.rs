@@ -1,0 +1,58 @@
+//! What runs and what waits: whether an instance's master process runs
+//! (the test `postfix status` makes, by the lock on `pid/master.pid`), its
+//! pid, and the number of messages in each queue; from the files alone,
+//! without starting a process.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+
+use super::queue::{self, MESSAGE_QUEUES};
+
+/// The master process of an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Master {
+    /// It holds the lock on its pid file; the pid, if the file names one.
+    Running(Option<u32>),
+    Stopped,
+}
+
+/// Whether a master process holds the lock on `<queue_dir>/pid/master.pid`.
+pub fn master(queue_dir: &Path) -> Master {
+    let pid_file = queue_dir.join("pid/master.pid");
+    let Ok(mut file) = File::open(&pid_file) else {
+        return Master::Stopped;
+    };
+    let mut text = String::new();
+    let pid = file
+        .read_to_string(&mut text)
+        .ok()
+        .and_then(|_| text.trim().parse().ok());
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Err((_, Errno::EWOULDBLOCK)) => Master::Running(pid),
+        _ => Master::Stopped,
+    }
+}
+
+/// The messages in each of [`MESSAGE_QUEUES`], `None` where the queue
+/// could not be read; and the first thing that could not be read.
+pub struct QueueCounts {
+    pub counts: [Option<u64>; MESSAGE_QUEUES.len()],
+    pub unreadable: Option<(PathBuf, std::io::Error)>,
+}
+
+/// Counts the messages of every queue under `queue_dir`.
+pub fn queue_counts(queue_dir: &Path) -> QueueCounts {
+    let mut unreadable = None;
+    let counts = MESSAGE_QUEUES.map(|q| match queue::count(queue_dir, q) {
+        Ok(n) => Some(n),
+        Err(err) => {
+            unreadable.get_or_insert(err);
+            None
+        }
+    });
+    QueueCounts { counts, unreadable }
+}
