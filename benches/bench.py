@@ -190,10 +190,13 @@ def postconf_h(name):
 
 
 class Instances:
-    """The synthetic secondaries postfix-bench-1 ... postfix-bench-N."""
+    """The synthetic secondaries postfix-bench-1 ... postfix-bench-N;
+    ENABLED ones are enabled and in the group `bench` (the extensions'
+    start and stop runs)."""
 
-    def __init__(self):
+    def __init__(self, enabled=False):
         self.n = 0
+        self.enabled = enabled
         owner = pwd.getpwnam(postconf_h("mail_owner"))
         self.uid, self.gid = owner.pw_uid, owner.pw_gid
         with open("/etc/postfix/master.cf.proto", "rb") as f:
@@ -214,7 +217,8 @@ class Instances:
                 f.write("queue_directory = %s\n" % queue
                         + "data_directory = %s\n" % data
                         + "multi_instance_name = %s\n" % name
-                        + "multi_instance_enable = no\n"
+                        + ("multi_instance_enable = yes\nmulti_instance_group = bench\n"
+                           if self.enabled else "multi_instance_enable = no\n")
                         + "master_service_disable = inet\n"
                         + "compatibility_level = 3.6\n")
             with open(cfg + "/master.cf", "wb") as f:
@@ -278,6 +282,41 @@ def enable_disable(name):
         cool()
         return {"-e enable": a, "-e disable": b}
     return rep
+
+
+def start_stop(parallel):
+    """Ours starting and then stopping the group `bench`, one instance at
+    a time or with --parallel."""
+    extra = ["--parallel"] if parallel else []
+
+    def rep(mem):
+        use("ours")
+        a = spawn(postmulti(*extra, "-g", "bench", "-p", "start"), mem=mem)
+        check_ok("ours", " ".join(extra + ["-p", "start"]), a)
+        b = spawn(postmulti(*extra, "-g", "bench", "-p", "stop"), mem=mem)
+        check_ok("ours", " ".join(extra + ["-p", "stop"]), b)
+        return {"-p start": a, "-p stop": b}
+    return rep
+
+
+def extensions(ns, plan, reps_override, results, checks):
+    """The long options against what they replace, at each N: `-l
+    --status` against the real `-p status`; `--parallel -p start` and
+    `stop` against the same commands one instance at a time."""
+    inst = Instances(enabled=True)
+    for n in ns:
+        log("N=%d: writing enabled instances" % n)
+        inst.grow(n)
+        reps = reps_override or reps_for(plan["p_reps"], n)
+        verify(n, ["-l"], checks)
+        measure(n, "status", [("real", simple(["-p", "status"], "-p status")("real")),
+                              ("ours", simple(["-l", "--status"], "-l --status")("ours"))],
+                reps, 0, reps, 1, results)
+        # A first start makes the queue directories (untimed).
+        start_stop(False)(False)
+        life = reps_override or reps_for(plan["life_reps"], n)
+        measure(n, "parallel", [("sequential", start_stop(False)), ("parallel", start_stop(True))],
+                life, 0, life, 1, results)
 
 
 def floor_side(argv, label):
@@ -366,6 +405,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--reps", type=int)
+    ap.add_argument("--extensions", action="store_true",
+                    help="measure the long options instead (see extensions())")
     a = ap.parse_args()
     ns = sorted(set(int(x) for x in a.n.split()))
     plan = QUICK if a.quick else FULL
@@ -381,6 +422,14 @@ def main():
     if rc != 0:
         sys.exit("bench.py: postmulti -e init failed: " + err)
     cool()
+    if a.extensions:
+        extensions(ns, plan, a.reps, results, checks)
+        use("ours")
+        with open(a.out + "/results.json", "w") as f:
+            json.dump({"ns": ns, "quick": a.quick, "extensions": True, "results": results,
+                       "checks": checks, "seconds": round(time.time() - started, 1)}, f, indent=1)
+        log("driver done in %.0f s" % (time.time() - started))
+        return
     inst = Instances()
     bash_empty = floor_side(["/bin/bash", "-c", ":"], "bash -c :")
     true_once = floor_side(["/bin/true"], "/bin/true")

@@ -69,10 +69,66 @@ def procs_text(p):
     return str(p[0]) if p[0] == p[-1] else "%d–%d" % (p[0], p[-1])
 
 
+def extensions_report(d, data):
+    """The report of benches/run --extensions."""
+    stats = {(e["n"], e["command"], e["side"]): Stat(e) for e in data["results"]}
+    out = []
+    w = out.append
+    w("# postmulti benchmark: our long options against what they replace")
+    w("")
+    w("```")
+    with open(os.path.join(d, "machine.txt")) as f:
+        w(f.read().rstrip())
+    w("```")
+    w("")
+    w("N enabled secondaries in one group. `-l --status` (ours) against the real "
+      "`-p status` (what scripts scrape today); `--parallel -p start` and `stop` (ours, "
+      "default N: the CPUs) against ours one instance at a time, `-g bench` (the primary "
+      "not included). Median ±standard deviation; the runs are interleaved.")
+    w("")
+    w("| N | command | baseline | ours | baseline/ours | runs |")
+    w("|---:|---|---:|---:|---:|---:|")
+    rows = [("-p status", "real", "-l --status", "ours", "`-l --status` vs real `-p status`"),
+            ("-p start", "sequential", "-p start", "parallel", "`--parallel -p start` vs `-p start`"),
+            ("-p stop", "sequential", "-p stop", "parallel", "`--parallel -p stop` vs `-p stop`")]
+    ratios = {}
+    for n in data["ns"]:
+        for base_cmd, base_side, cmd, side, title in rows:
+            b, o = stats.get((n, base_cmd, base_side)), stats.get((n, cmd, side))
+            if not b or not o:
+                continue
+            ratios[(n, title)] = (b.median / o.median, b, o)
+            w("| %d | %s | %s | %s | %.1fx | %d |" % (n, title, b.cell(), o.cell(),
+                                                       b.median / o.median, min(b.n_runs, o.n_runs)))
+    w("")
+    w("## Targets")
+    w("")
+    met = []
+    for n, title, want in [(100, rows[0][4], 20), (20, rows[1][4], 1.6), (20, rows[2][4], 1.6)]:
+        if (n, title) not in ratios:
+            w("- (not measured: %s at N = %d)" % (title, n))
+            continue
+        ratio, b, o = ratios[(n, title)]
+        met.append(ratio >= want)
+        w("- **%s** N = %d, %s at least %gx faster: %.2fx (%s against %s)"
+          % ("MET" if ratio >= want else "NOT MET", n, title, want, ratio, fmt_t(o.median),
+             fmt_t(b.median)))
+    bad = [e for e in data["results"] if e["exit"] != [0] and e["command"] != "-p status"]
+    w("")
+    w("- Every run exited 0: %s" % ("yes" if not bad else "NO: " + "; ".join(
+        "N=%d %s %s %s" % (e["n"], e["side"], e["command"], e["exit"]) for e in bad)))
+    w("")
+    w("%d of %d targets met." % (sum(met), len(met)))
+    print("\n".join(out))
+
+
 def main():
     d = sys.argv[1]
     with open(os.path.join(d, "results.json")) as f:
         data = json.load(f)
+    if data.get("extensions"):
+        extensions_report(d, data)
+        return
     stats, by_test = {}, {}
     for e in data["results"]:
         stats[(e["n"], e["command"], e["side"])] = Stat(e)

@@ -38,6 +38,8 @@ pub struct Flag {
     pub help: &'static str,
     /// The manual page's paragraph.
     pub description: &'static str,
+    /// A command line that shows it, for `--help` and the manual page.
+    pub example: Option<&'static str>,
 }
 
 /// Every option, short ones in getopt's order first.
@@ -50,6 +52,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "",
         help: "all instances (the default for -l, -p and -x)",
         description: "Select all instances. This is the default for the iterator modes. With -e create and -e import, the new instance goes first in the list.",
+        example: None,
     },
     Flag {
         short: Some('e'),
@@ -59,6 +62,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "",
         help: "life-cycle mode: init, create, import, destroy, deport, enable, disable, assign",
         description: "Life-cycle mode: perform action, one of init, create, import, destroy, deport, enable, disable and assign (see LIFE-CYCLE ACTIONS).",
+        example: None,
     },
     Flag {
         short: Some('g'),
@@ -68,6 +72,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "",
         help: "the instances of this group",
         description: "Select the instances of group. With -e create and -e import, the new instance goes before the first secondary instance of the group.",
+        example: None,
     },
     Flag {
         short: Some('i'),
@@ -77,6 +82,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "",
         help: "the instance of this name (with or without 'postfix-'), directory, or '-' for the primary",
         description: "Select one instance: by name (with or without its postfix- prefix), by configuration directory (an argument starting with /), or - for the primary instance. With -e create and -e import, the new instance goes before it.",
+        example: None,
     },
     Flag {
         short: Some('j'),
@@ -86,6 +92,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "-l",
         help: "one JSON object per instance and line",
         description: "With -l, print one JSON object per instance and line, with the members name, group, enabled and config_directory.",
+        example: None,
     },
     Flag {
         short: Some('G'),
@@ -95,6 +102,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "-e create|import|assign",
         help: "the new group; '-' for none",
         description: "The group of a new instance, or the new group of an instance; - removes it.",
+        example: None,
     },
     Flag {
         short: Some('I'),
@@ -104,6 +112,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "-e create|import|assign",
         help: "the new name (postfix-...); '-' for none",
         description: "The name of a new instance, or the new name of an instance; it must start with postfix-. - removes it. Directories not given are derived from the primary's and this name.",
+        example: None,
     },
     Flag {
         short: Some('l'),
@@ -113,6 +122,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "",
         help: "list mode: name, group, enabled (y/n) and configuration directory of each instance",
         description: "List mode: print the name, group, whether it is enabled (y or n) and the configuration directory of each selected instance, one per line.",
+        example: None,
     },
     Flag {
         short: Some('p'),
@@ -122,6 +132,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "",
         help: "postfix mode: run 'postfix command...' for each instance",
         description: "Postfix mode: run postfix(1) with command... for each selected instance. Commands of postmulti_start_commands run check for a disabled instance; those of postmulti_stop_commands skip disabled instances and go in reverse order; those of postmulti_control_commands skip disabled instances.",
+        example: None,
     },
     Flag {
         short: Some('R'),
@@ -131,6 +142,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "-l, -x",
         help: "reverse order",
         description: "Go through the instances in reverse order. Given twice, the order is kept.",
+        example: None,
     },
     Flag {
         short: Some('v'),
@@ -140,6 +152,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "",
         help: "verbose: children see MAIL_VERBOSE; -e says which way an action is done",
         description: "Verbose: commands run for instances see MAIL_VERBOSE in their environment; a life-cycle action says in one line whether it is done in-process or by postmulti-script, and why.",
+        example: None,
     },
     Flag {
         short: Some('x'),
@@ -149,6 +162,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "",
         help: "command mode: run a command for each instance, with MAIL_CONFIG and friends set",
         description: "Command mode: run command... for each selected instance, with MAIL_CONFIG, command_directory, daemon_directory, config_directory, queue_directory, data_directory, multi_instance_name, multi_instance_group and multi_instance_enable set, and command_directory first in PATH.",
+        example: None,
     },
     Flag {
         short: None,
@@ -158,6 +172,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "-l",
         help: "also whether each master runs, its pid, and the messages in each queue",
         description: "With -l, also show for each instance whether its master process runs (the test postfix status makes), its pid, and the number of messages in its maildrop, incoming, active, deferred, hold and corrupt queues, without starting a process per instance.",
+        example: Some("postmulti -l --status -j"),
     },
     Flag {
         short: None,
@@ -167,6 +182,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "-l, -p, -x",
         help: "skip a secondary whose main.cf is missing or invalid, with a warning; exit 1",
         description: "With -l, -p and -x, a secondary instance whose main.cf is missing, unreadable or invalid is reported in one warning and skipped, and the others are listed or iterated; the exit status is then 1.",
+        example: Some("postmulti --keep-going -p start"),
     },
     Flag {
         short: None,
@@ -176,6 +192,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "-p",
         help: "run up to N instances at a time (default: the number of CPUs), group by group",
         description: "With -p, run the command for up to N instances at a time (default: the number of CPUs). The instances of one group run together, and groups (an instance without a group is one of its own) follow each other in list order, in reverse for stop commands. Each instance's output is printed in list order, as without --parallel.",
+        example: Some("postmulti --parallel=4 -g mta -p start"),
     },
     Flag {
         short: None,
@@ -185,6 +202,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "-e",
         help: "check and compute the action, show what it would do, change nothing",
         description: "With -e, make every check the action makes and compute it, print what it would do (directories and files made or removed with owner and mode, each main.cf change as a unified diff, or postmulti-script's environment), and change nothing.",
+        example: Some("postmulti --dry-run -i postfix-out -e destroy"),
     },
     Flag {
         short: None,
@@ -194,6 +212,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "-e create|import",
         help: "succeed without change if the same instance already exists",
         description: "With -e create and -e import, exit 0 and change nothing when an instance with the same configuration directory is already registered with exactly the requested name, group and directories.",
+        example: Some("postmulti --exist-ok -I postfix-out -G mta -e create"),
     },
     Flag {
         short: None,
@@ -203,6 +222,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "",
         help: "this text",
         description: "Print a summary of the options and exit.",
+        example: None,
     },
     Flag {
         short: None,
@@ -212,6 +232,7 @@ pub const FLAGS: [Flag; 19] = [
         modes: "",
         help: "the version of this implementation",
         description: "Print the version and exit.",
+        example: None,
     },
 ];
 
@@ -284,6 +305,10 @@ pub fn help_text(prog: &str) -> String {
         }
         text.push_str(&format!("  {:<20} {help}\n", spelling(flag)));
     }
+    text.push_str("\nExamples of the options beyond Postfix's postmulti:\n");
+    for example in FLAGS.iter().filter_map(|f| f.example) {
+        text.push_str(&format!("  {example}\n"));
+    }
     text
 }
 
@@ -301,6 +326,14 @@ mod tests {
         let help = help_text("postmulti");
         for flag in FLAGS.iter() {
             assert!(help.contains(&spelling(flag)), "{}", spelling(flag));
+        }
+        for flag in FLAGS.iter().filter(|f| f.short.is_none()) {
+            let name = flag.long.unwrap_or_default();
+            let shown = matches!(name, "help" | "version")
+                || flag
+                    .example
+                    .is_some_and(|e| e.contains(&format!("--{name}")));
+            assert!(shown, "--{name} has no example");
         }
     }
 }
