@@ -86,7 +86,7 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
     };
     config::installation::discover(primary.main_cf(), cache);
     let params = config::Params::evaluate(&primary)?;
-    export_logging_environment(&primary, &params);
+    export_logging_environment(&params);
     if let Some(dir) = std::env::var_os("MAIL_CONFIG")
         && dir.as_bytes() != maincf::defaults::CONFIG_DIRECTORY
     {
@@ -115,7 +115,6 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
     let extensions = &invocation.extensions;
     if let Mode::LifeCycle(action) = &invocation.mode {
         return lifecycle::perform(
-            &primary,
             &params,
             claims,
             &invocation.selection,
@@ -204,12 +203,12 @@ fn file_descriptor(file: &std::fs::File) -> i32 {
 
 /// What the mail_conf library exports at start-up: `MAIL_LOGTAG`, and no
 /// postlog service variables unless `maillog_file` is in use.
-fn export_logging_environment(primary: &config::Primary, params: &config::Params) {
+fn export_logging_environment(params: &config::Params) {
     sys::export(
         "MAIL_LOGTAG",
         std::ffi::OsStr::from_bytes(&params.syslog_name),
     );
-    if primary.eval("maillog_file").unwrap_or_default().is_empty() {
+    if params.eval("maillog_file").unwrap_or_default().is_empty() {
         sys::unexport("POSTLOG_SERVICE");
         sys::unexport("POSTLOG_HOSTNAME");
     }

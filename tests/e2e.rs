@@ -420,8 +420,9 @@ stat -c %a /var/cache/postmulti/installation
         .into_iter()
         .map(|s| s.stdout.trim().to_string())
         .collect();
-    // postmulti, then postconf -d and the postconf -n probe on a miss.
-    assert_eq!(counts, ["3", "1", "3", "1", "3"], "execve counts");
+    // postmulti, then postconf -d, postconf -m and the postconf -n probe
+    // on a miss.
+    assert_eq!(counts, ["4", "1", "4", "1", "4"], "execve counts");
     assert_eq!(
         common::step(&out, "stat -c %a /var/cache/postmulti/installation").stdout,
         "644\n"

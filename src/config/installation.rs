@@ -29,13 +29,17 @@ use std::sync::OnceLock;
 
 use crate::maincf::defaults::{self, INSTALLATION_PARAMETERS};
 use crate::maincf::edit::Dialect;
-use crate::maincf::{MainCf, path, split_name_value};
+use crate::maincf::{MainCf, path, split_list, split_name_value};
 
 /// Where the answers of the installed postconf are kept.
 const CACHE_DIRECTORY: &str = "/var/cache/postmulti";
 const CACHE_FILE: &str = "/var/cache/postmulti/installation";
 /// The first line of a cache file in this format.
-const CACHE_MAGIC: &str = "postmulti installation cache 1";
+const CACHE_MAGIC: &str = "postmulti installation cache 2";
+
+/// A message only a Postfix built with MYORIGIN_FROM_FILE (Debian's
+/// build) has: such a Postfix reads `myorigin = /path` from the file.
+const MYORIGIN_FROM_FILE_MARK: &[u8] = b"%s file %s is empty";
 
 /// Build-time hints, one per installation parameter (`None`: not pinned).
 const HINTS: [Option<&str>; 17] = [
@@ -73,8 +77,15 @@ pub enum Source {
 /// What we know of the installed Postfix.
 pub struct Installation {
     pub source: Source,
-    /// Values of [`INSTALLATION_PARAMETERS`], in that order.
+    /// Defaults of [`defaults::installed_names`]: every installation
+    /// parameter, and the table parameters the postconf knows.
     values: Vec<(&'static str, Vec<u8>)>,
+    /// Whether its library reads a `myorigin` that is a path from that
+    /// file (Debian's build does).
+    myorigin_from_file: bool,
+    /// The lookup table types it supports (`postconf -m`), space-separated;
+    /// `None` when not known.
+    dictionary_types: Option<Vec<u8>>,
     /// The parameter names postconf accepts in a main.cf without a
     /// warning, space-separated, as read; `None` when not known.
     quiet_names: Option<Vec<u8>>,
@@ -86,6 +97,19 @@ static CURRENT: OnceLock<Installation> = OnceLock::new();
 /// The installed Postfix, once [`discover`] ran.
 pub fn current() -> Option<&'static Installation> {
     CURRENT.get()
+}
+
+/// Whether the installed Postfix reads an absolute `myorigin` from the
+/// file it names.
+pub fn myorigin_from_file() -> bool {
+    current().is_some_and(|i| i.myorigin_from_file)
+}
+
+/// Whether the installed Postfix supports lookup tables of type `kind`;
+/// `None` when that is not known.
+pub fn supports_dictionary_type(kind: &[u8]) -> Option<bool> {
+    let types = current()?.dictionary_types.as_ref()?;
+    Some(split_list(types).any(|t| t == kind))
 }
 
 /// How the installed postconf edits main.cf (Postfix 3.11's way if the
@@ -179,10 +203,14 @@ fn assumed() -> Installation {
             let usable = hint.filter(|h| !name.ends_with("_directory") || Path::new(h).is_dir());
             (name, usable.unwrap_or(upstream).as_bytes().to_vec())
         })
+        // An unknown release is no release: the tables' default stands.
+        .filter(|(name, value)| *name != "mail_version" || !value.is_empty())
         .collect();
     Installation {
         source: Source::Assumed,
         values,
+        myorigin_from_file: false,
+        dictionary_types: None,
         quiet_names: None,
         quiet_set: OnceLock::new(),
     }
@@ -295,20 +323,28 @@ fn parse_cache(text: &[u8], identity: &str) -> Option<Installation> {
     }
     let mut values = Vec::new();
     let mut quiet_names = None;
+    let mut myorigin_from_file = None;
+    let mut dictionary_types = None;
     for line in lines.filter(|l| !l.is_empty()) {
         let (name, value) = split_name_value(line).ok()?;
-        if name == b"quiet_parameter_names" {
-            quiet_names = Some(value.to_vec());
-        } else {
-            let &(known, _) = INSTALLATION_PARAMETERS
-                .iter()
-                .find(|(n, _)| n.as_bytes() == name)?;
-            values.push((known, value.to_vec()));
+        match name {
+            b"quiet_parameter_names" => quiet_names = Some(value.to_vec()),
+            b"myorigin_from_file" => myorigin_from_file = crate::maincf::parse_bool(value),
+            b"dictionary_types" => dictionary_types = Some(value.to_vec()),
+            _ => {
+                let known = defaults::installed_names().find(|n| n.as_bytes() == name)?;
+                values.push((known, value.to_vec()));
+            }
         }
     }
-    (values.len() == INSTALLATION_PARAMETERS.len()).then(|| Installation {
+    let complete = INSTALLATION_PARAMETERS
+        .iter()
+        .all(|(n, _)| values.iter().any(|(v, _)| v == n));
+    complete.then_some(Installation {
         source: Source::Cache,
         values,
+        myorigin_from_file: myorigin_from_file?,
+        dictionary_types,
         quiet_names,
         quiet_set: OnceLock::new(),
     })
@@ -321,6 +357,15 @@ fn write_cache(identity: &str, installation: &Installation) {
     let mut text = format!("{CACHE_MAGIC}\n{identity}\n").into_bytes();
     for (name, value) in &installation.values {
         text.extend_from_slice(&crate::msg!(name, b" = ", value, b"\n"));
+    }
+    let from_file = if installation.myorigin_from_file {
+        "yes"
+    } else {
+        "no"
+    };
+    text.extend_from_slice(format!("myorigin_from_file = {from_file}\n").as_bytes());
+    if let Some(types) = &installation.dictionary_types {
+        text.extend_from_slice(&crate::msg!(b"dictionary_types = ", types, b"\n"));
     }
     if let Some(names) = &installation.quiet_names {
         text.extend_from_slice(&crate::msg!(b"quiet_parameter_names = ", names, b"\n"));
@@ -361,17 +406,21 @@ fn ask_postconf(postconf: &Path, probe: bool) -> Option<Installation> {
             continue;
         };
         names.push(name);
-        if let Some(&(known, _)) = INSTALLATION_PARAMETERS
-            .iter()
-            .find(|(n, _)| n.as_bytes() == name)
-        {
+        if let Some(known) = defaults::installed_names().find(|n| n.as_bytes() == name) {
             values.push((known, value.to_vec()));
         }
     }
-    if values.len() != INSTALLATION_PARAMETERS.len() {
+    let complete = INSTALLATION_PARAMETERS
+        .iter()
+        .all(|(n, _)| values.iter().any(|(v, _)| v == n));
+    if !complete {
         return None;
     }
-    values.sort_by_key(|(name, _)| INSTALLATION_PARAMETERS.iter().position(|(n, _)| n == name));
+    // Before the probe below rewrites the scratch main.cf.
+    let dictionary_types = run_postconf(postconf, dir, "-m").map(|types| {
+        let names: Vec<&[u8]> = split_list(&types.stdout).collect();
+        names.join(&b' ')
+    });
     let quiet_names = if probe {
         let every_name: Vec<u8> = names
             .iter()
@@ -389,12 +438,51 @@ fn ask_postconf(postconf: &Path, probe: bool) -> Option<Installation> {
     } else {
         None
     };
+    let myorigin_from_file = reads_myorigin_from_file(postconf, &values);
     Some(Installation {
         source: Source::Postconf,
         values,
+        myorigin_from_file,
+        dictionary_types,
         quiet_names,
         quiet_set: OnceLock::new(),
     })
+}
+
+/// Whether the installed mail library was built with MYORIGIN_FROM_FILE:
+/// its message for an empty myorigin file is in the shared library
+/// (Debian's build) or, for a static build, in postconf itself.
+fn reads_myorigin_from_file(postconf: &Path, values: &[(&str, Vec<u8>)]) -> bool {
+    let has_mark = |file: &Path| {
+        fs::read(file).is_ok_and(|bytes| {
+            bytes
+                .windows(MYORIGIN_FROM_FILE_MARK.len())
+                .any(|w| w == MYORIGIN_FROM_FILE_MARK)
+        })
+    };
+    let shlib = values
+        .iter()
+        .find(|(name, _)| *name == "shlib_directory")
+        .map(|(_, dir)| path(dir));
+    let libraries: Vec<PathBuf> = shlib
+        .and_then(|dir| fs::read_dir(dir).ok())
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| {
+                    e.file_name()
+                        .as_encoded_bytes()
+                        .starts_with(b"libpostfix-global.so")
+                })
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    if libraries.is_empty() {
+        has_mark(postconf)
+    } else {
+        libraries.iter().any(|library| has_mark(library))
+    }
 }
 
 /// `postconf -c <dir> <flag>`, its output if it succeeded.
@@ -469,6 +557,8 @@ pub fn for_tests() -> &'static Installation {
             .iter()
             .map(|&(n, v)| (n, v.as_bytes().to_vec()))
             .collect(),
+        myorigin_from_file: false,
+        dictionary_types: None,
         quiet_names: Some(
             include_str!("../data/parameters-3.11.txt")
                 .split_whitespace()
@@ -540,6 +630,8 @@ mod tests {
                 .iter()
                 .map(|&(n, v)| (n, v.as_bytes().to_vec()))
                 .collect(),
+            myorigin_from_file: true,
+            dictionary_types: None,
             quiet_names: Some(b"a b".to_vec()),
             quiet_set: OnceLock::new(),
         };
@@ -547,7 +639,7 @@ mod tests {
         for (name, value) in &installation.values {
             text.extend_from_slice(&crate::msg!(name, b" = ", value, b"\n"));
         }
-        text.extend_from_slice(b"quiet_parameter_names = a b\n");
+        text.extend_from_slice(b"myorigin_from_file = yes\nquiet_parameter_names = a b\n");
         let read = parse_cache(&text, "ID").unwrap();
         assert_eq!(read.values, installation.values);
         assert_eq!(read.accepts_quietly(b"b"), Some(true));

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod installation;
+pub mod mail_params;
 pub mod primary;
 
 pub use primary::{CommandLists, Params, Primary, directory};

@@ -1,16 +1,17 @@
 //! The primary instance's configuration, read as the mail_conf library
 //! reads it at postmulti's start-up: `$MAIL_CONFIG/main.cf` (default
-//! `/etc/postfix/main.cf`), `$name` expansion with the built-in defaults,
-//! booleans, minimum lengths, and the few validations that can make the
-//! real postmulti fail before it looks at its options.
+//! `/etc/postfix/main.cf`), validated as mail_params_init() validates it
+//! (`mail_params`), and the parameters postmulti uses taken from the
+//! library's dictionary.
 
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
+use super::mail_params::{self, Dictionary};
 use crate::error::{Error, Result};
-use crate::maincf::defaults::{self, CONFIG_DIRECTORY};
-use crate::maincf::{MainCf, expand, main_cf_path, parse_bool, path};
+use crate::maincf::defaults::CONFIG_DIRECTORY;
+use crate::maincf::{MainCf, main_cf_path, parse_bool, path, split_list};
 use crate::{diag, fatal, msg};
 
 /// The primary main.cf and the directory it was read from.
@@ -58,66 +59,9 @@ impl Primary {
         }
     }
 
-    /// The value as written in main.cf (or the built-in default), unexpanded.
-    pub fn raw(&self, name: &str) -> Option<&[u8]> {
-        defaults::setting(&self.cf, name.as_bytes())
-    }
-
     /// The parsed main.cf.
     pub fn main_cf(&self) -> &MainCf {
         &self.cf
-    }
-
-    /// Whether main.cf itself sets `name`.
-    pub fn is_set(&self, name: &str) -> bool {
-        self.cf.get(name.as_bytes()).is_some()
-    }
-
-    /// The value of `name` with `$name` references expanded recursively.
-    pub fn eval(&self, name: &str) -> Result<Vec<u8>> {
-        let raw = self.raw(name).unwrap_or_default();
-        let mut lookup = |n: &[u8]| defaults::setting(&self.cf, n).map(<[u8]>::to_vec);
-        match expand::expand(raw, &mut lookup, true) {
-            Ok(e) => Ok(e.value),
-            Err(e) => {
-                for w in &e.warnings {
-                    diag::warn(w);
-                }
-                fatal!(b"dictionary mail_dict: macro processing error")
-            }
-        }
-    }
-
-    /// A string parameter that must be at least `min` bytes long.
-    pub fn eval_min(&self, name: &str, min: usize) -> Result<Vec<u8>> {
-        let value = self.eval(name)?;
-        if value.len() < min {
-            fatal!(
-                format!("bad string length {} < {min}: {name} = ", value.len()),
-                value
-            );
-        }
-        Ok(value)
-    }
-
-    /// A yes/no parameter (any case).
-    pub fn eval_bool(&self, name: &str) -> Result<bool> {
-        let value = self.eval(name)?;
-        match parse_bool(&value) {
-            Some(b) => Ok(b),
-            None => fatal!(b"bad boolean configuration: ", name, b" = ", value),
-        }
-    }
-
-    /// `file <config_dir>/main.cf: parameter <name>: ` for validation errors.
-    fn param_prefix(&self, name: &str) -> Vec<u8> {
-        msg!(
-            b"file ",
-            self.config_dir,
-            b"/main.cf: parameter ",
-            name,
-            b": "
-        )
     }
 }
 
@@ -136,6 +80,8 @@ pub struct Params {
     pub group: Vec<u8>,
     pub enable: bool,
     pub commands: CommandLists,
+    /// The library's dictionary after start-up.
+    dictionary: Dictionary,
 }
 
 /// The three lists that classify `-p` commands (`postmulti_*_commands`).
@@ -146,54 +92,72 @@ pub struct CommandLists {
     pub control: Vec<u8>,
 }
 
+/// postmulti's own parameters, read right after the library's.
+const POSTMULTI_PARAMETERS: [(&str, &str); 3] = [
+    ("postmulti_start_commands", "start"),
+    ("postmulti_stop_commands", "stop abort drain quick-stop"),
+    ("postmulti_control_commands", "reload flush"),
+];
+
 impl Params {
-    /// Evaluates the parameters in the order the mail_conf library does,
-    /// so that the first bad one is the one reported.
+    /// Validates the primary main.cf as the mail_conf library does at
+    /// start-up (see `mail_params`), reads postmulti's own parameters,
+    /// then makes the maillog_file check of the logging set-up.
     pub fn evaluate(config: &Primary) -> Result<Params> {
-        let facility = config.eval_min("syslog_facility", 1)?;
-        let Some(code) = diag::facility_named(&facility) else {
-            fatal!(
-                config.param_prefix("syslog_facility"),
-                b"unrecognized value: ",
-                facility
-            );
-        };
-        let multi_instance_directories = config.eval("multi_instance_directories")?;
-        let group = config.eval("multi_instance_group")?;
-        let name = config.eval("multi_instance_name")?;
-        let utf8 = config.eval_bool("smtputf8_enable")?;
-        diag::configure(code, utf8);
-        let syslog_name = config.eval_min("syslog_name", 1)?;
-        let mail_owner = config.eval_min("mail_owner", 1)?;
-        let setgid_group = config.eval_min("setgid_group", 1)?;
-        let daemon_directory = config.eval_min("daemon_directory", 1)?;
-        let data_directory = config.eval_min("data_directory", 1)?;
-        let command_directory = config.eval_min("command_directory", 1)?;
-        let meta_directory = config.eval_min("meta_directory", 1)?;
-        let queue_directory = config.eval_min("queue_directory", 1)?;
-        let shlib_directory = config.eval_min("shlib_directory", 1)?;
-        let enable = config.eval_bool("multi_instance_enable")?;
-        check_mail_owner(config, &mail_owner)?;
-        check_setgid_group(config, &setgid_group)?;
+        let initialised = mail_params::init(&config.config_dir, &config.cf)?;
+        let mut dictionary = initialised.dictionary;
+        let mut own = Vec::new();
+        for (name, default) in POSTMULTI_PARAMETERS {
+            let value = match dictionary.lookup_eval(name)? {
+                Some(value) => value,
+                None => {
+                    let value = dictionary.eval(default.as_bytes())?;
+                    dictionary.store(name, &value);
+                    value
+                }
+            };
+            own.push(value);
+        }
+        let [start, stop, control] = <[Vec<u8>; 3]>::try_from(own).expect("three commands");
+        let value = |name: &str| dictionary.value(name);
+        let maillog_file = value("maillog_file")?;
+        if !maillog_file.is_empty() {
+            let prefixes = value("maillog_file_prefixes")?;
+            if !split_list(&prefixes).any(|p| maillog_file.starts_with(p)) {
+                fatal!(
+                    b"maillog_file value '",
+                    maillog_file,
+                    b"' does not match any prefix in maillog_file_prefixes"
+                );
+            }
+        }
+        let enable = parse_bool(&value("multi_instance_enable")?).unwrap_or(false);
         Ok(Params {
             config_dir: config.config_dir.clone(),
-            command_directory,
-            daemon_directory,
-            meta_directory,
-            shlib_directory,
-            queue_directory,
-            data_directory,
-            syslog_name,
-            multi_instance_directories,
-            name,
-            group,
+            command_directory: value("command_directory")?,
+            daemon_directory: value("daemon_directory")?,
+            meta_directory: value("meta_directory")?,
+            shlib_directory: value("shlib_directory")?,
+            queue_directory: value("queue_directory")?,
+            data_directory: value("data_directory")?,
+            syslog_name: value("syslog_name")?,
+            multi_instance_directories: value("multi_instance_directories")?,
+            name: value("multi_instance_name")?,
+            group: value("multi_instance_group")?,
             enable,
             commands: CommandLists {
-                start: config.eval("postmulti_start_commands")?,
-                stop: config.eval("postmulti_stop_commands")?,
-                control: config.eval("postmulti_control_commands")?,
+                start,
+                stop,
+                control,
             },
+            dictionary,
         })
+    }
+
+    /// The value of a parameter of the primary main.cf as the library
+    /// would give it now (expanded; empty if undefined).
+    pub fn eval(&self, name: &str) -> Result<Vec<u8>> {
+        self.dictionary.value(name)
     }
 
     /// `<command_directory>/<program>`.
@@ -202,64 +166,26 @@ impl Params {
     }
 }
 
-fn check_mail_owner(config: &Primary, owner: &[u8]) -> Result<()> {
-    let name = String::from_utf8_lossy(owner);
-    match nix::unistd::User::from_name(&name) {
-        Ok(Some(user)) if user.uid.is_root() => fatal!(
-            config.param_prefix("mail_owner"),
-            b"user ",
-            owner,
-            b" has privileged user ID"
-        ),
-        Ok(Some(user)) if user.gid.as_raw() == 0 => fatal!(
-            config.param_prefix("mail_owner"),
-            b"user ",
-            owner,
-            b" has privileged group ID"
-        ),
-        Ok(Some(_)) => Ok(()),
-        _ => fatal!(
-            config.param_prefix("mail_owner"),
-            b"unknown user name value: ",
-            owner
-        ),
-    }
-}
-
-fn check_setgid_group(config: &Primary, group: &[u8]) -> Result<()> {
-    let name = String::from_utf8_lossy(group);
-    match nix::unistd::Group::from_name(&name) {
-        Ok(Some(g)) if g.gid.as_raw() == 0 => fatal!(
-            config.param_prefix("setgid_group"),
-            b"group ",
-            group,
-            b" has privileged group ID"
-        ),
-        Ok(Some(_)) => Ok(()),
-        _ => fatal!(
-            config.param_prefix("setgid_group"),
-            b"unknown group name: ",
-            group
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn expands_with_main_cf_values_and_defaults() {
+    fn parameters_are_evaluated_as_the_library_leaves_them() {
+        crate::config::installation::for_tests();
         let cf = Primary::from_text(
             b"/etc/postfix",
-            b"extra = ${config_directory}-b\nmulti_instance_directories = ${config_directory}-a, $extra\n",
+            b"myhostname = mail.example\nextra = ${config_directory}-b\n\
+              multi_instance_directories = ${config_directory}-a, $extra\n\
+              multi_instance_name = postfix-x\n",
         );
+        let params = Params::evaluate(&cf).unwrap();
         assert_eq!(
-            cf.eval("multi_instance_directories").unwrap(),
+            params.multi_instance_directories,
             b"/etc/postfix-a, /etc/postfix-b"
         );
-        assert_eq!(cf.eval("syslog_name").unwrap(), b"postfix");
-        let named = Primary::from_text(b"/etc/postfix", b"multi_instance_name = postfix-x\n");
-        assert_eq!(named.eval("syslog_name").unwrap(), b"postfix-x");
+        assert_eq!(params.syslog_name, b"postfix-x");
+        assert_eq!(params.commands.stop, b"stop abort drain quick-stop");
+        assert_eq!(params.eval("mydomain").unwrap(), b"example");
     }
 }

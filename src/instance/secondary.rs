@@ -95,10 +95,19 @@ impl SilentMainCf {
         let seed: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
         let cf = MainCf::parse(content, &main_cf, &seed, &mut |_| clean = false).ok()?;
         let installation = crate::config::installation::current()?;
-        let all_known = cf
+        let known =
+            |n: &[u8]| n == b"config_directory" || installation.accepts_quietly(n) == Some(true);
+        let all_known = cf.names().all(known);
+        let defined = |n: &[u8]| cf.get(n).is_some() || known(n);
+        // Recursion can only go through what main.cf sets.
+        let value_of = |n: &[u8]| match cf.get(n) {
+            Some(value) => Some(value.to_vec()),
+            None => known(n).then(Vec::new),
+        };
+        let values_quiet = cf
             .names()
-            .all(|n| n == b"config_directory" || installation.accepts_quietly(n) == Some(true));
-        (clean && all_known).then_some(SilentMainCf { cf })
+            .all(|n| value_is_quiet(cf.get(n).unwrap_or_default(), &defined, &value_of));
+        (clean && all_known && values_quiet).then_some(SilentMainCf { cf })
     }
 
     /// `postconf -h name`: the setting, else the default, unexpanded.
@@ -133,6 +142,35 @@ impl SilentMainCf {
             .is_empty()
             .then(|| collapse_whitespace(&expanded.value))
     }
+}
+
+/// Lookup tables whose configuration files postconf opens and checks, with
+/// warnings of their own.
+const CONFIGURED_TABLES: [&[u8]; 5] = [b"ldap:", b"mysql:", b"pgsql:", b"sqlite:", b"memcache:"];
+
+/// Whether postconf's scan of a value would say nothing: every `$name` it
+/// refers to defined, no macro syntax error (in either branch of a
+/// `?`/`:`), no endless recursion through the values it refers to, no
+/// table whose configuration postconf checks.
+fn value_is_quiet(
+    value: &[u8],
+    defined: &dyn Fn(&[u8]) -> bool,
+    value_of: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> bool {
+    if CONFIGURED_TABLES
+        .iter()
+        .any(|t| value.windows(t.len()).any(|w| w == *t))
+    {
+        return false;
+    }
+    // Defined names as non-empty, then as empty: between the two passes
+    // both branches of every conditional are parsed.
+    let both_branches = [b"x".as_slice(), b""].iter().all(|stand_in| {
+        let mut lookup = |n: &[u8]| defined(n).then(|| stand_in.to_vec());
+        expand::expand(value, &mut lookup, false).is_ok_and(|e| e.undefined.is_empty())
+    });
+    let mut lookup = |n: &[u8]| value_of(n);
+    both_branches && expand::expand(value, &mut lookup, true).is_ok_and(|e| e.undefined.is_empty())
 }
 
 /// postconf prints values with every run of space, tab, CR and LF turned

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 use super::environment::Environment;
 use super::voice::script_fatal;
-use crate::config::{Params, Primary};
+use crate::config::Params;
 use crate::error::{Result, strerror};
 use crate::instance::status::{self, Master};
 use crate::instance::{Instance, queue};
@@ -40,9 +40,9 @@ pub fn check_initialised(params: &Params, wrapper: &[u8], enable: &[u8]) -> Resu
 
 /// Whether the script's refusals of `destroy` (not initialised, no
 /// main.cf, still running) would all pass.
-pub fn script_would_proceed_with_destroy(primary: &Primary, target: &Instance) -> bool {
-    let wrapper = primary.eval("multi_instance_wrapper").unwrap_or_default();
-    let enable = primary.eval("multi_instance_enable").unwrap_or_default();
+pub fn script_would_proceed_with_destroy(params: &Params, target: &Instance) -> bool {
+    let wrapper = params.eval("multi_instance_wrapper").unwrap_or_default();
+    let enable = params.eval("multi_instance_enable").unwrap_or_default();
     !wrapper.is_empty()
         && enable == b"yes"
         && !target.config_dir.is_empty()

@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
 use super::plan::Plan;
-use crate::config::{Params, Primary};
+use crate::config::Params;
 use crate::error::Result;
 use crate::maincf::{self, LIST_SEPARATORS};
 use crate::{fatal, msg};
@@ -34,9 +34,9 @@ impl Environment {
 }
 
 /// The script's environment for `plan`.
-pub fn environment(primary: &Primary, params: &Params, plan: &Plan) -> Result<Environment> {
+pub fn environment(params: &Params, plan: &Plan) -> Result<Environment> {
     let mut env = Environment::default();
-    let import = primary.eval("import_environment")?;
+    let import = params.eval("import_environment")?;
     for entry in split_braced(&import) {
         if entry.contains(&b'=') {
             match maincf::split_name_value(&entry) {

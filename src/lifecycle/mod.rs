@@ -27,7 +27,7 @@ mod script;
 mod voice;
 
 use crate::cli::{Action, Selection};
-use crate::config::{Params, Primary};
+use crate::config::Params;
 use crate::diag;
 use crate::error::Result;
 use crate::instance::Claims;
@@ -47,7 +47,6 @@ pub struct Options {
 
 /// Runs `-e action`; the exit status.
 pub fn perform(
-    primary: &Primary,
     params: &Params,
     claims: Claims,
     selection: &Selection,
@@ -80,7 +79,7 @@ pub fn perform(
             return Ok(0);
         }
     };
-    let env = environment::environment(primary, params, &plan)?;
+    let env = environment::environment(params, &plan)?;
     let reason = match native::decide(params, &plan)? {
         Route::Native(work, known) => {
             let route = format!("-e {name}: in-process, as {}", known.label);
@@ -105,7 +104,7 @@ pub fn perform(
         diag::info(route.as_bytes());
     }
     if matches!(action, Action::Destroy)
-        && checks::script_would_proceed_with_destroy(primary, &plan.target)
+        && checks::script_would_proceed_with_destroy(params, &plan.target)
     {
         refuse_destroy_of_queued_mail(params, &plan, &env, options.dry_run)?;
     }

@@ -1,11 +1,13 @@
 //! Built-in defaults of the parameters postmulti evaluates: what
-//! `postconf -d` prints for them.  Those that depend on how Postfix was
-//! built and installed (directories, users, paths, mail_version, the
-//! SMTPUTF8 default) are the installed Postfix's own, set once at start-up
-//! (`config::installation`); the others are the same in every Postfix.
+//! `postconf -d` prints for them.  The installed Postfix's own, set once
+//! at start-up (`config::installation`), for every parameter of the
+//! mail_params tables and those that depend on how Postfix was built and
+//! installed (directories, users, paths, mail_version, the SMTPUTF8
+//! default); upstream Postfix 3.11's where the installation is not known.
 
 use std::sync::OnceLock;
 
+use super::parameters;
 use super::parse::MainCf;
 
 /// The compiled-in configuration directory; `MAIL_CONFIG` may only repeat it.
@@ -37,34 +39,27 @@ pub const INSTALLATION_PARAMETERS: [(&str, &str); 17] = [
     ),
 ];
 
-/// Defaults that do not depend on how Postfix was built.
-const FIXED: [(&str, &str); 18] = [
-    (
-        "syslog_name",
-        "${multi_instance_name?{$multi_instance_name}:{postfix}}",
-    ),
-    ("syslog_facility", "mail"),
-    (
-        "import_environment",
-        "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C \
-         POSTLOG_SERVICE POSTLOG_HOSTNAME XDG_RUNTIME_DIR",
-    ),
+/// Defaults of the other parameters postmulti (or a secondary's postconf
+/// query) uses, the same in every Postfix.
+const FIXED: [(&str, &str); 6] = [
     ("postmulti_start_commands", "start"),
     ("postmulti_stop_commands", "stop abort drain quick-stop"),
     ("postmulti_control_commands", "reload flush"),
-    ("multi_instance_directories", ""),
-    ("multi_instance_wrapper", ""),
-    ("multi_instance_name", ""),
-    ("multi_instance_group", ""),
-    ("multi_instance_enable", "no"),
-    ("alternate_config_directories", ""),
     ("smtp_tls_CApath", ""),
     ("smtpd_tls_CApath", ""),
-    ("maillog_file", ""),
-    ("compatibility_level", "0"),
-    ("mail_name", "Postfix"),
     ("authorized_submit_users", "static:anyone"),
 ];
+
+/// The parameters whose defaults are asked of the installed postconf: the
+/// installation parameters, then every other one of the mail_params
+/// tables.
+pub fn installed_names() -> impl Iterator<Item = &'static str> {
+    let installation = INSTALLATION_PARAMETERS.iter().map(|&(name, _)| name);
+    let tables = parameters::all()
+        .map(|p| p.name)
+        .filter(|name| !INSTALLATION_PARAMETERS.iter().any(|(n, _)| n == name));
+    installation.chain(tables)
+}
 
 /// The installed Postfix's values of [`INSTALLATION_PARAMETERS`].
 static INSTALLED: OnceLock<Vec<(&'static str, Vec<u8>)>> = OnceLock::new();
@@ -75,23 +70,28 @@ pub fn set_installed(values: Vec<(&'static str, Vec<u8>)>) {
     let _ = INSTALLED.set(values);
 }
 
+fn installed(name: &[u8]) -> Option<&'static [u8]> {
+    let installed = INSTALLED.get()?;
+    let (_, value) = installed.iter().find(|(n, _)| n.as_bytes() == name)?;
+    Some(value)
+}
+
 /// The installed Postfix's `mail_version`, if known.
 pub fn installed_mail_version() -> Option<&'static [u8]> {
-    default_value(b"mail_version").filter(|v| !v.is_empty())
+    installed(b"mail_version").filter(|v| !v.is_empty())
 }
 
 /// The default of `name`, if we know it.
 pub fn default_value(name: &[u8]) -> Option<&'static [u8]> {
-    if let Some(installed) = INSTALLED.get()
-        && let Some((_, value)) = installed.iter().find(|(n, _)| n.as_bytes() == name)
-    {
-        return Some(value);
-    }
-    INSTALLATION_PARAMETERS
-        .iter()
-        .chain(FIXED.iter())
-        .find(|(n, _)| n.as_bytes() == name)
-        .map(|(_, v)| v.as_bytes())
+    installed(name)
+        .or_else(|| parameters::upstream_default(name).map(str::as_bytes))
+        .or_else(|| {
+            INSTALLATION_PARAMETERS
+                .iter()
+                .chain(FIXED.iter())
+                .find(|(n, _)| n.as_bytes() == name)
+                .map(|(_, v)| v.as_bytes())
+        })
 }
 
 /// What `$name` stands for in a main.cf: its setting there, else the

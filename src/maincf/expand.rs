@@ -37,7 +37,12 @@ const WHITESPACE: &[u8] = b" \t\r\n";
 struct Context<'a, L: Lookup> {
     lookup: &'a mut L,
     recursive: bool,
+    /// mac_expand's nesting count: one per token being expanded; a token
+    /// that fails returns without giving its count back, as in Postfix.
     level: usize,
+    /// Whether an error was found: later tokens are not expanded (but
+    /// still counted, and so may add nesting warnings).
+    failed: bool,
     warnings: Vec<Vec<u8>>,
     undefined: Vec<Vec<u8>>,
 }
@@ -53,6 +58,7 @@ pub fn expand<L: Lookup>(
         lookup,
         recursive,
         level: 0,
+        failed: false,
         warnings: Vec::new(),
         undefined: Vec::new(),
     };
@@ -92,12 +98,41 @@ fn is_name_byte(b: u8) -> bool {
 }
 
 impl<L: Lookup> Context<'_, L> {
-    fn error(&mut self, msg: Vec<u8>) -> Step {
+    fn error<T>(&mut self, msg: Vec<u8>) -> Result<T, ()> {
         self.warnings.push(msg);
+        self.failed = true;
         Err(())
     }
 
-    /// Splits `value` into literal text and `$` references (mac_parse()).
+    /// mac_expand's check on entering a token: too deep is an error, and
+    /// after an error nothing more is expanded.
+    fn enter(&mut self, token: &[u8]) -> bool {
+        let too_deep = self.level > NESTING_LIMIT;
+        self.level += 1;
+        if too_deep {
+            self.warnings
+                .push(quoted("unreasonable macro call nesting: ", token));
+            self.failed = true;
+        }
+        !self.failed
+    }
+
+    fn literal(&mut self, text: &[u8], out: &mut Vec<u8>) {
+        if self.enter(text) {
+            out.extend_from_slice(text);
+            self.level -= 1;
+        }
+    }
+
+    fn expression(&mut self, expr: &[u8], out: &mut Vec<u8>) {
+        if self.enter(expr) && self.reference(expr, out).is_ok() {
+            self.level -= 1;
+        }
+    }
+
+    /// Splits `value` into literal text and `$` references (mac_parse()),
+    /// going on after a reference fails (a later one may add warnings);
+    /// the text after the last reference is expanded only if all is well.
     fn parse(&mut self, value: &[u8], out: &mut Vec<u8>) -> Step {
         let mut literal = Vec::new();
         let mut i = 0;
@@ -113,7 +148,7 @@ impl<L: Lookup> Context<'_, L> {
                 continue;
             }
             if !literal.is_empty() {
-                out.extend_from_slice(&literal);
+                self.literal(&literal, out);
                 literal.clear();
             }
             i += 1;
@@ -150,10 +185,12 @@ impl<L: Lookup> Context<'_, L> {
             if name.is_empty() {
                 return self.error(quoted("empty macro name: ", value));
             }
-            self.reference(name, out)?;
+            self.expression(name, out);
         }
-        out.extend_from_slice(&literal);
-        Ok(())
+        if !literal.is_empty() && !self.failed {
+            self.literal(&literal, out);
+        }
+        if self.failed { Err(()) } else { Ok(()) }
     }
 
     /// Extracts a `{...}` operand starting at `text[0] == '{'`; returns the
@@ -168,9 +205,7 @@ impl<L: Lookup> Context<'_, L> {
         loop {
             match text.get(end) {
                 None => {
-                    self.warnings
-                        .push(quoted("unbalanced {} in attribute expression: ", text));
-                    return Err(());
+                    return self.error(quoted("unbalanced {} in attribute expression: ", text));
                 }
                 Some(b'{') => depth += 1,
                 Some(b'}') => {
@@ -197,11 +232,9 @@ impl<L: Lookup> Context<'_, L> {
     }
 
     /// Expands one reference: the text between `${` and `}` or after `$`.
+    /// `Err` when it fails itself; a failure inside a value it expands
+    /// does not stop it (Postfix goes on to check what follows).
     fn reference(&mut self, expr: &[u8], out: &mut Vec<u8>) -> Step {
-        self.level += 1;
-        if self.level > NESTING_LIMIT + 1 {
-            return self.error(quoted("unreasonable macro call nesting: ", expr));
-        }
         let lead = skip_whitespace(expr);
         let (value, op, rest): (Option<Vec<u8>>, u8, &[u8]);
         if expr.get(lead) == Some(&b'{') {
@@ -263,7 +296,7 @@ impl<L: Lookup> Context<'_, L> {
                 (if_true, rest) = (rest, &rest[rest.len()..]);
             }
             if non_empty {
-                self.parse(if_true, out)?;
+                let _ = self.parse(if_true, out);
             }
             if !rest.is_empty() {
                 if rest[0] != b':' {
@@ -281,12 +314,11 @@ impl<L: Lookup> Context<'_, L> {
             self.otherwise(rest, non_empty, out)?;
         } else if let Some(v) = value.filter(|v| !v.is_empty()) {
             if self.recursive {
-                self.parse(&v, out)?;
+                let _ = self.parse(&v, out);
             } else {
                 out.extend_from_slice(&v);
             }
         }
-        self.level -= 1;
         Ok(())
     }
 
@@ -299,7 +331,7 @@ impl<L: Lookup> Context<'_, L> {
             (if_false, after) = (rest, &rest[rest.len()..]);
         }
         if !non_empty {
-            self.parse(if_false, out)?;
+            let _ = self.parse(if_false, out);
         }
         if !after.is_empty() {
             let mut msg = b"unexpected input at: \"...".to_vec();
@@ -328,8 +360,7 @@ impl<L: Lookup> Context<'_, L> {
             msg.extend_from_slice(b"}>>>");
             msg.extend_from_slice(at_most_20(after));
             msg.push(b'"');
-            self.warnings.push(msg);
-            return Err(());
+            return self.error(msg);
         }
         let mut after_op = &after[op_len..];
         // A suffix names another kind of comparison; Postfix registers one,
@@ -347,8 +378,7 @@ impl<L: Lookup> Context<'_, L> {
                 msg.extend_from_slice(b">>>");
                 msg.extend_from_slice(suffix);
                 msg.push(b'"');
-                self.warnings.push(msg);
-                return Err(());
+                return self.error(msg);
             }
             after_op = &after_op[suffix_len..];
         }
@@ -361,8 +391,7 @@ impl<L: Lookup> Context<'_, L> {
             msg.extend_from_slice(b">>>");
             msg.extend_from_slice(at_most_20(after_op));
             msg.push(b'"');
-            self.warnings.push(msg);
-            return Err(());
+            return self.error(msg);
         }
         let (right, rest) = self.curly(&after_op[ws..], false)?;
         let mut l = Vec::new();
@@ -404,6 +433,7 @@ impl<L: Lookup> Context<'_, L> {
         if level.is_none() {
             self.warnings
                 .push(quoted("malformed compatibility level syntax: ", text));
+            self.failed = true;
         }
         level
     }
@@ -437,7 +467,6 @@ impl<L: Lookup> Context<'_, L> {
             return self.error(quoted("cannot convert domain name: ", &value));
         }
         out.extend_from_slice(&value.to_ascii_lowercase());
-        self.level -= 1;
         Ok(())
     }
 }
@@ -567,6 +596,27 @@ mod tests {
         assert_eq!(
             with(&[("a", "$a")], "$a"),
             Err(vec!["unreasonable macro call nesting: \"a\"".into()])
+        );
+    }
+
+    /// Past the nesting limit, Postfix goes on through the rest of the
+    /// value it was expanding, and each token it meets adds a warning; the
+    /// text after the last reference is not expanded at all.
+    #[test]
+    fn deep_recursion_warns_for_each_token_left() {
+        let table = [
+            ("mail_name", "$smtpd_banner"),
+            ("smtpd_banner", "$myhostname ESMTP $mail_name (Debian/GNU)"),
+            ("myhostname", "mail.example"),
+        ];
+        // mail_name's value, as the library expands it.
+        assert_eq!(
+            with(&table, "$smtpd_banner"),
+            Err(vec![
+                "unreasonable macro call nesting: \"myhostname\"".into(),
+                "unreasonable macro call nesting: \" ESMTP \"".into(),
+                "unreasonable macro call nesting: \"mail_name\"".into(),
+            ])
         );
     }
 }
