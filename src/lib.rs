@@ -20,6 +20,7 @@ pub mod iterator;
 pub mod lifecycle;
 pub mod maincf;
 mod sys;
+pub mod systemd;
 
 use std::ffi::OsString;
 use std::io::Write;
