@@ -50,9 +50,17 @@ fn generator_binary() -> PathBuf {
         .and_then(Path::parent)
         .expect("target/<profile>");
     let binary = profile.join("examples/postmulti-with-generator");
+    let built = std::fs::metadata(&binary).and_then(|m| m.modified());
+    let newest_source = walkdir::WalkDir::new(common::repo().join("src"))
+        .into_iter()
+        .chain(walkdir::WalkDir::new(common::repo().join("examples")))
+        .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
+        .max();
+    // `cargo test --test systemd` alone does not build examples.
     assert!(
-        binary.exists(),
-        "{} is missing: cargo test builds it (or cargo build --example postmulti-with-generator)",
+        matches!((&built, newest_source), (Ok(b), Some(s)) if *b >= s),
+        "{} is missing or older than the sources: cargo test builds it, \
+         or cargo build --example postmulti-with-generator",
         binary.display()
     );
     binary

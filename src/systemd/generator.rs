@@ -175,6 +175,12 @@ pub fn plan(root: &Path) -> Output {
     let dirs: Vec<&[u8]> = split_list(&dirs).collect();
 
     let mut units = Vec::new();
+    if flavour == Flavour::PerDirectory && !primary_enabled && !dirs.is_empty() {
+        out.messages.push(
+            b"the primary instance is disabled (multi_instance_enable = no) but the distribution's postfix.service starts it at boot"
+                .to_vec(),
+        );
+    }
     if matches!(flavour, Flavour::ByName { .. }) && (primary_enabled || dirs.is_empty()) {
         units.push(Unit {
             name: b"postfix@-.service".to_vec(),

@@ -182,7 +182,7 @@ fn broken_instances_are_reported_and_skipped() {
     let r = root(&[
         (
             "etc/postfix/main.cf",
-            "multi_instance_directories = /etc/postfix-a /etc/postfix-b /etc/postfix-c \
+            "multi_instance_enable = yes\nmulti_instance_directories = /etc/postfix-a /etc/postfix-b /etc/postfix-c \
              /etc/postfix-d /etc/postfix-e /etc/postfix-a /etc/postfix-f/ /srv/$$x relative\n",
         ),
         ("etc/postfix-a/main.cf", good.as_str()),
@@ -252,6 +252,27 @@ fn debian_12_generator_must_be_masked() {
     let out = plan(r.path());
     assert!(out.messages.is_empty());
     assert_eq!(out.files.len(), 4);
+}
+
+#[test]
+fn a_disabled_primary_that_debian_13_starts_is_reported() {
+    let on = instance(Some("postfix-a"), "yes", "/var/spool/postfix-a");
+    let r = root(&[
+        (
+            "etc/postfix/main.cf",
+            "multi_instance_directories = /etc/postfix-a\n",
+        ),
+        ("etc/postfix-a/main.cf", on.as_str()),
+        ("usr/lib/systemd/system/postfix@.service", PER_DIRECTORY),
+    ]);
+    let out = plan(r.path());
+    assert_eq!(
+        messages(&out),
+        [
+            "the primary instance is disabled (multi_instance_enable = no) but the distribution's postfix.service starts it at boot"
+        ]
+    );
+    assert_eq!(out.files.len(), 1);
 }
 
 #[test]
