@@ -198,6 +198,14 @@ pub fn plan(root: &Path) -> Output {
             continue; // listed twice: postmulti's list has it twice, boot starts it once
         }
         seen.push(dir);
+        if dir == primary_dir {
+            out.messages.push(msg!(
+                b"multi_instance_directories lists ",
+                dir,
+                b", the primary instance's own directory: ignored"
+            ));
+            continue;
+        }
         match secondary(root, dir, flavour, &mut claims) {
             Ok(Some(unit)) => units.push(unit),
             Ok(None) => disabled.push(dir.to_vec()),

@@ -183,7 +183,7 @@ fn broken_instances_are_reported_and_skipped() {
         (
             "etc/postfix/main.cf",
             "multi_instance_enable = yes\nmulti_instance_directories = /etc/postfix-a /etc/postfix-b /etc/postfix-c \
-             /etc/postfix-d /etc/postfix-e /etc/postfix-a /etc/postfix-f/ /srv/$$x relative\n",
+             /etc/postfix-d /etc/postfix-e /etc/postfix-a /etc/postfix-f/ /srv/$$x relative /etc/postfix\n",
         ),
         ("etc/postfix-a/main.cf", good.as_str()),
         (
@@ -205,6 +205,7 @@ fn broken_instances_are_reported_and_skipped() {
             "multi_instance_directories: /etc/postfix-f/ is not a normalised path (systemd would make it /etc/postfix-f); instance /etc/postfix-f/ not started at boot",
             "multi_instance_directories: /srv/$x: a unit cannot name a directory with '$'; instance /srv/$x not started at boot",
             "multi_instance_directories: relative is not a normalised absolute path; instance relative not started at boot",
+            "multi_instance_directories lists /etc/postfix, the primary instance's own directory: ignored",
         ]
     );
     assert_eq!(
