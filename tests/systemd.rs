@@ -450,11 +450,6 @@ fn escape_agrees_with_the_hosts_systemd_escape() -> Result<(), libtest_mimic::Fa
 
 fn main() {
     let args = Arguments::from_args();
-    let binary = Arc::new(if args.list {
-        PathBuf::new()
-    } else {
-        generator_binary()
-    });
     let mut trials = vec![Trial::test(
         "escape_agrees_with_the_hosts_systemd_escape",
         escape_agrees_with_the_hosts_systemd_escape,
@@ -466,11 +461,10 @@ fn main() {
             common::prepare("systemd", installation).map(Arc::new)
         };
         let skipped = root.is_none() && !args.list;
-        let binary = binary.clone();
         trials.push(
             Trial::test(format!("{installation}::generator"), move || match root {
                 Some(root) => {
-                    generator(&root, &binary);
+                    generator(&root, &generator_binary());
                     Ok(())
                 }
                 None => Err("this machine cannot run the harness (see above)".into()),
