@@ -20,6 +20,7 @@ pub mod iterator;
 pub mod lifecycle;
 pub mod maincf;
 mod sys;
+pub mod systemd;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -60,6 +61,8 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
             println!("postmulti (Rust) {}", env!("CARGO_PKG_VERSION"));
             return Ok(0);
         }
+        // At boot, before anything could start a process: files only.
+        Ok(Parsed::SystemdGenerator(dirs)) => return Ok(systemd::generator::run(&dirs)),
         _ => {}
     }
 
@@ -98,7 +101,9 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
 
     let invocation = match parsed {
         Ok(Parsed::Run(invocation)) => invocation,
-        Ok(Parsed::Help | Parsed::Version) => unreachable!("handled above"),
+        Ok(Parsed::Help | Parsed::Version | Parsed::SystemdGenerator(_)) => {
+            unreachable!("handled above")
+        }
         Err(UsageError::Getopt(line)) => {
             let _ = std::io::stderr().write_all(&line);
             return Err(Error::Fatal(cli::usage_text(prog)));

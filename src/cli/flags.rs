@@ -11,6 +11,8 @@ pub enum Argument {
     Required(&'static str),
     /// An optional argument, only as `--name=value`.
     Optional(&'static str),
+    /// Everything after the option, by this name.
+    Rest(&'static str),
 }
 
 /// What an option argument names, for completions.
@@ -43,7 +45,7 @@ pub struct Flag {
 }
 
 /// Every option, short ones in getopt's order first.
-pub const FLAGS: [Flag; 19] = [
+pub const FLAGS: [Flag; 20] = [
     Flag {
         short: Some('a'),
         long: None,
@@ -216,6 +218,16 @@ pub const FLAGS: [Flag; 19] = [
     },
     Flag {
         short: None,
+        long: Some("systemd-generator"),
+        argument: Argument::Rest("NORMAL_DIR [EARLY_DIR LATE_DIR]"),
+        completes: Completes::Nothing,
+        modes: "",
+        help: "act as a systemd generator: enabled instances wanted by postfix.service, in list order",
+        description: "Act as a systemd generator (systemd.generator(7)), as the package's postmulti-instance-generator runs it at boot and on systemctl daemon-reload: make each enabled secondary instance wanted by postfix.service and ordered after the one listed before it, using the distribution's postfix@.service where it serves the instance and postmulti@.service otherwise; nothing but main.cf files is read, problems are reported on stderr and never stop the boot, and the exit status is 0.",
+        example: Some("postmulti --systemd-generator /run/systemd/generator"),
+    },
+    Flag {
+        short: None,
         long: Some("help"),
         argument: Argument::None,
         completes: Completes::Nothing,
@@ -285,6 +297,7 @@ pub fn spelling(flag: &Flag) -> String {
         Argument::None => name,
         Argument::Required(arg) => format!("{name} {arg}"),
         Argument::Optional(arg) => format!("{name}[={arg}]"),
+        Argument::Rest(args) => format!("{name} {args}"),
     }
 }
 

@@ -138,6 +138,8 @@ pub enum Parsed {
     Run(Invocation),
     Help,
     Version,
+    /// `--systemd-generator DIR...`: the arguments after it.
+    SystemdGenerator(Vec<OsString>),
 }
 
 /// Why a command line was refused, in the words of the real postmulti.
@@ -216,6 +218,13 @@ pub fn parse(prog: &[u8], args: &[OsString]) -> Result<Parsed, UsageError> {
             let value = value.map(|v| v.as_bytes().to_vec());
             match (name, value) {
                 (Ok("help"), None) => return Ok(Parsed::Help),
+                (Ok("systemd-generator"), None) => {
+                    let rest = raw
+                        .remaining(&mut cursor)
+                        .map(OsStr::to_os_string)
+                        .collect();
+                    return Ok(Parsed::SystemdGenerator(rest));
+                }
                 (Ok("version"), None) => return Ok(Parsed::Version),
                 (Ok("status"), None) => extensions.status = true,
                 (Ok("keep-going"), None) => extensions.keep_going = true,
