@@ -23,7 +23,7 @@ mod sys;
 pub mod systemd;
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
@@ -119,7 +119,7 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
 
     let extensions = &invocation.extensions;
     if let Mode::LifeCycle(action) = &invocation.mode {
-        return lifecycle::perform(
+        let status = lifecycle::perform(
             &params,
             claims,
             &invocation.selection,
@@ -129,7 +129,21 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
                 dry_run: extensions.dry_run,
                 exist_ok: extensions.exist_ok,
             },
-        );
+        )?;
+        if matches!(action, cli::Action::Enable | cli::Action::Disable)
+            && !extensions.dry_run
+            && std::io::stderr().is_terminal()
+            && let Some(hint) = systemd::status::enable_hint()
+        {
+            // For an administrator at a terminal only: scripts see exactly
+            // the real postmulti's output.
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}: {hint}",
+                String::from_utf8_lossy(prog)
+            );
+        }
+        return Ok(status);
     }
     let unloadable = if extensions.keep_going {
         instance::Unloadable::Skip
@@ -146,7 +160,13 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
                 reverse: *reverse,
                 status: extensions.status,
             };
-            iterator::list(instances, selection, format)?
+            let boot = extensions
+                .status
+                .then(|| {
+                    systemd::status::boot_units(instances.iter().filter(|i| i.matches(selection)))
+                })
+                .flatten();
+            iterator::list(instances, selection, format, boot.as_ref())?
         }
         Mode::Postfix { command } => iterator::run_postfix_command(
             &params,

@@ -708,9 +708,83 @@ postmulti --parallel -p stop
     );
 }
 
+/// Where systemd runs (here: /run/systemd/system made, and a stand-in
+/// systemctl that logs its calls), `-l --status` shows each instance's
+/// boot unit and its state, from one `systemctl show`; elsewhere it asks
+/// nothing.  `-e enable` at a terminal says what makes boot follow it;
+/// off a terminal it prints what the real one prints.
+fn systemd_units_in_status_and_enable_hints(root: &Root, ours: &Path) {
+    const FAKE: &str = "printf '#!/bin/sh\\necho \"$*\" >> /root/systemctl.log\\nshift\\nfor u; do case $u in --*) continue;; esac; \
+case $u in postfix.service|postfix@-.service) echo ActiveState=active;; *) echo ActiveState=inactive;; esac; echo; done\\n' \
+> /usr/local/bin/systemctl; chmod 755 /usr/local/bin/systemctl";
+    const CALLS: &str = "cat /root/systemctl.log 2>/dev/null | wc -l";
+    let scenario = format!(
+        "setup: postmulti -e init
+setup: mkinstance /etc/postfix-a
+setup: {FAKE}
+postmulti -l --status
+{CALLS}
+setup: mkdir -p /run/systemd/system
+postmulti -l --status
+postmulti -l --status -j -i a
+postmulti -e enable -i a
+notty: postmulti -e disable -i a
+setup: mkdir -p /usr/lib/systemd/system-generators && touch /usr/lib/systemd/system-generators/postmulti-instance-generator
+postmulti -e enable -i a
+"
+    );
+    let (_keep, out) = run(root, ours, "systemd_status", &scenario);
+    let [without, with] =
+        <[common::Step; 2]>::try_from(common::steps_running(&out, "postmulti -l --status"))
+            .unwrap_or_else(|_| panic!("expected two listings"));
+    assert_eq!(without.status, 0, "{}", without.stderr);
+    assert_eq!(
+        common::step(&out, CALLS).stdout.trim(),
+        "0",
+        "systemctl asked without systemd"
+    );
+    assert_lacks("without systemd", &without.stdout, ".service");
+    let (primary_unit, unit_a) = match root.installation {
+        "sid" | "trixie" => ("postfix.service", "postfix@a.service"),
+        "bookworm" => ("postfix@-.service", "postmulti@etc-postfix\\x2da.service"),
+        _ => ("postfix.service", "postmulti@etc-postfix\\x2da.service"),
+    };
+    let rows: Vec<Vec<&str>> = with
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0][12..], [primary_unit, "active"], "{}", with.stdout);
+    assert_eq!(rows[1][12..], [unit_a, "inactive"], "{}", with.stdout);
+    let json = common::step(&out, "postmulti -l --status -j -i a");
+    assert!(
+        json.stdout.ends_with(&format!(
+            ",\"unit\": \"{}\",\"unit_state\": \"inactive\"}}\n",
+            unit_a.replace('\\', "\\\\")
+        )),
+        "{}",
+        json.stdout
+    );
+    let [unhelped, helped] =
+        <[common::Step; 2]>::try_from(common::steps_running(&out, "postmulti -e enable -i a"))
+            .unwrap_or_else(|_| panic!("expected two enables"));
+    assert_eq!(unhelped.status, 0, "{}", unhelped.stderr);
+    assert_eq!(
+        unhelped.stderr,
+        "postmulti: systemd: boot does not follow multi_instance_enable without postmulti's generator \
+         (see postmulti(1), MULTIPLE INSTANCES UNDER SYSTEMD)\n"
+    );
+    assert_eq!(
+        helped.stderr,
+        "postmulti: systemd: run 'systemctl daemon-reload' for boot to follow multi_instance_enable\n"
+    );
+    let quiet = common::step(&out, "postmulti -e disable -i a");
+    assert_eq!((quiet.status, quiet.stderr.as_str()), (0, ""));
+}
+
 type Test = fn(&Root, &Path);
 
-const TESTS: [(&str, Test); 12] = [
+const TESTS: [(&str, Test); 13] = [
     (
         "start_status_stop_through_the_wrapper",
         start_status_stop_through_the_wrapper,
@@ -752,6 +826,10 @@ const TESTS: [(&str, Test); 12] = [
     (
         "parallel_runs_print_what_sequential_runs_print",
         parallel_runs_print_what_sequential_runs_print,
+    ),
+    (
+        "systemd_units_in_status_and_enable_hints",
+        systemd_units_in_status_and_enable_hints,
     ),
 ];
 

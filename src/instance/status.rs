@@ -56,3 +56,14 @@ pub fn queue_counts(queue_dir: &Path) -> QueueCounts {
     });
     QueueCounts { counts, unreadable }
 }
+
+/// The systemd unit that starts an instance at boot, and its state
+/// (`ActiveState`: active, inactive, failed, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootUnit {
+    pub unit: Vec<u8>,
+    pub active_state: Vec<u8>,
+}
+
+/// Each instance's boot unit, by configuration directory.
+pub type BootUnits = std::collections::HashMap<Vec<u8>, BootUnit>;

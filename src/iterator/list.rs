@@ -1,7 +1,7 @@
 //! List mode (`-l`): one line per selected instance, as the fixed-width
 //! table of `%-15s %-15s %-9s %s` or, with `-j`, as JSON lines; with
-//! `--status`, also whether its master runs, its pid, and the messages in
-//! each queue.
+//! `--status`, also whether its master runs, its pid, the messages in
+//! each queue, and (where systemd runs) its boot unit and that unit's state.
 
 use std::io::Write;
 
@@ -10,7 +10,7 @@ use crate::diag;
 use crate::error::{Error, Result, strerror};
 use crate::instance::Instance;
 use crate::instance::queue::MESSAGE_QUEUES;
-use crate::instance::status::{self, Master, QueueCounts};
+use crate::instance::status::{self, BootUnit, BootUnits, Master, QueueCounts};
 use crate::maincf::path;
 use crate::msg;
 
@@ -23,18 +23,21 @@ pub struct ListFormat {
 }
 
 /// What `--status` adds to an instance's line.
-struct Status {
+struct Status<'a> {
     master: Master,
     queues: QueueCounts,
+    /// Where systemd runs: the unit that starts the instance at boot.
+    boot: Option<&'a BootUnit>,
 }
 
-impl Status {
+impl<'a> Status<'a> {
     /// Finds out, warning once if a queue cannot be read.
-    fn of(instance: &Instance) -> Status {
+    fn of(instance: &Instance, boot: Option<&'a BootUnits>) -> Status<'a> {
         let queue_dir = path(&instance.queue_dir);
         let status = Status {
             master: status::master(&queue_dir),
             queues: status::queue_counts(&queue_dir),
+            boot: boot.and_then(|units| units.get(&instance.config_dir)),
         };
         if let Some((at, err)) = &status.queues.unreadable {
             use std::os::unix::ffi::OsStrExt;
@@ -73,11 +76,15 @@ fn status_columns(out: &mut Vec<u8>, status: &Status) {
     let counts = status.queues.counts;
     for (i, count) in counts.iter().enumerate() {
         let text = count.map_or(b"-".to_vec(), |n| n.to_string().into_bytes());
-        if i + 1 < counts.len() {
+        if i + 1 < counts.len() || status.boot.is_some() {
             column(out, &text, 6);
         } else {
             out.extend_from_slice(&text);
         }
+    }
+    if let Some(boot) = status.boot {
+        column(out, &boot.unit, 40);
+        out.extend_from_slice(&boot.active_state);
     }
 }
 
@@ -133,7 +140,15 @@ fn status_json_line(out: &mut Vec<u8>, instance: &Instance, status: &Status) {
         let count = count.map_or("null".to_string(), |n| n.to_string());
         out.extend_from_slice(format!("\"{queue}\": {count}").as_bytes());
     }
-    out.extend_from_slice(b"}}\n");
+    out.push(b'}');
+    if let Some(boot) = status.boot {
+        out.extend_from_slice(b",\"unit\": \"");
+        quote_json(out, &boot.unit);
+        out.extend_from_slice(b"\",\"unit_state\": \"");
+        quote_json(out, &boot.active_state);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"}\n");
 }
 
 /// `{` and the standard members, without the closing brace.
@@ -177,8 +192,14 @@ fn quote_json(out: &mut Vec<u8>, value: &[u8]) {
 }
 
 /// `-l`: prints the selected instances in one write, as postmulti
-/// flushes once at the end.
-pub fn list(instances: &[Instance], selection: &Selection, format: ListFormat) -> Result<u8> {
+/// flushes once at the end; `boot`, with `--status` where systemd runs,
+/// is each instance's boot unit.
+pub fn list(
+    instances: &[Instance],
+    selection: &Selection,
+    format: ListFormat,
+    boot: Option<&BootUnits>,
+) -> Result<u8> {
     let selected = instances.iter().filter(|i| i.matches(selection));
     let ordered: Box<dyn Iterator<Item = &Instance>> = if format.reverse {
         Box::new(selected.rev())
@@ -190,8 +211,8 @@ pub fn list(instances: &[Instance], selection: &Selection, format: ListFormat) -
         match (format.json, format.status) {
             (false, false) => text_line(&mut out, instance),
             (true, false) => json_line(&mut out, instance),
-            (false, true) => status_text_line(&mut out, instance, &Status::of(instance)),
-            (true, true) => status_json_line(&mut out, instance, &Status::of(instance)),
+            (false, true) => status_text_line(&mut out, instance, &Status::of(instance, boot)),
+            (true, true) => status_json_line(&mut out, instance, &Status::of(instance, boot)),
         }
     }
     let mut stdout = std::io::stdout().lock();
