@@ -35,7 +35,7 @@ use crate::maincf::{MainCf, path, split_list, split_name_value};
 const CACHE_DIRECTORY: &str = "/var/cache/postmulti";
 const CACHE_FILE: &str = "/var/cache/postmulti/installation";
 /// The first line of a cache file in this format.
-const CACHE_MAGIC: &str = "postmulti installation cache 2";
+const CACHE_MAGIC: &str = "postmulti installation cache 3";
 
 /// A message only a Postfix built with MYORIGIN_FROM_FILE (Debian's
 /// build) has: such a Postfix reads `myorigin = /path` from the file.
@@ -86,10 +86,34 @@ pub struct Installation {
     /// The lookup table types it supports (`postconf -m`), space-separated;
     /// `None` when not known.
     dictionary_types: Option<Vec<u8>>,
-    /// The parameter names postconf accepts in a main.cf without a
-    /// warning, space-separated, as read; `None` when not known.
-    quiet_names: Option<Vec<u8>>,
+    /// The parameter names postconf knows; `None` when not known.
+    names: Option<ParameterNames>,
+}
+
+/// Every parameter name postconf knows, in two space-separated lists as
+/// read: those a main.cf may set without a word, and those whose
+/// assignment draws a warning (read-only and deprecated parameters),
+/// which a value may still refer to quietly.
+struct ParameterNames {
+    quiet: Vec<u8>,
+    noisy: Vec<u8>,
     quiet_set: OnceLock<HashSet<Vec<u8>>>,
+    noisy_set: OnceLock<HashSet<Vec<u8>>>,
+}
+
+impl ParameterNames {
+    fn new(quiet: Vec<u8>, noisy: Vec<u8>) -> ParameterNames {
+        ParameterNames {
+            quiet,
+            noisy,
+            quiet_set: OnceLock::new(),
+            noisy_set: OnceLock::new(),
+        }
+    }
+}
+
+fn name_set<'a>(cell: &'a OnceLock<HashSet<Vec<u8>>>, names: &[u8]) -> &'a HashSet<Vec<u8>> {
+    cell.get_or_init(|| split_list(names).map(<[u8]>::to_vec).collect())
 }
 
 static CURRENT: OnceLock<Installation> = OnceLock::new();
@@ -211,8 +235,7 @@ fn assumed() -> Installation {
         values,
         myorigin_from_file: false,
         dictionary_types: None,
-        quiet_names: None,
-        quiet_set: OnceLock::new(),
+        names: None,
     }
 }
 
@@ -279,15 +302,18 @@ impl Installation {
     /// Whether postconf reads a main.cf that sets `name` without a word;
     /// `None` if we do not know which names those are.
     pub fn accepts_quietly(&self, name: &[u8]) -> Option<bool> {
-        let names = self.quiet_names.as_ref()?;
-        let set = self.quiet_set.get_or_init(|| {
-            names
-                .split(|&b| b == b' ')
-                .filter(|n| !n.is_empty())
-                .map(<[u8]>::to_vec)
-                .collect()
-        });
-        Some(set.contains(name))
+        let names = self.names.as_ref()?;
+        Some(name_set(&names.quiet_set, &names.quiet).contains(name))
+    }
+
+    /// Whether postconf knows `name` at all, so that a `$name` in a value
+    /// draws no "undefined parameter" warning; `None` if not known.
+    pub fn knows(&self, name: &[u8]) -> Option<bool> {
+        let names = self.names.as_ref()?;
+        Some(
+            name_set(&names.quiet_set, &names.quiet).contains(name)
+                || name_set(&names.noisy_set, &names.noisy).contains(name),
+        )
     }
 }
 
@@ -323,12 +349,14 @@ fn parse_cache(text: &[u8], identity: &str) -> Option<Installation> {
     }
     let mut values = Vec::new();
     let mut quiet_names = None;
+    let mut noisy_names = None;
     let mut myorigin_from_file = None;
     let mut dictionary_types = None;
     for line in lines.filter(|l| !l.is_empty()) {
         let (name, value) = split_name_value(line).ok()?;
         match name {
             b"quiet_parameter_names" => quiet_names = Some(value.to_vec()),
+            b"noisy_parameter_names" => noisy_names = Some(value.to_vec()),
             b"myorigin_from_file" => myorigin_from_file = crate::maincf::parse_bool(value),
             b"dictionary_types" => dictionary_types = Some(value.to_vec()),
             _ => {
@@ -345,8 +373,9 @@ fn parse_cache(text: &[u8], identity: &str) -> Option<Installation> {
         values,
         myorigin_from_file: myorigin_from_file?,
         dictionary_types,
-        quiet_names,
-        quiet_set: OnceLock::new(),
+        names: quiet_names
+            .zip(noisy_names)
+            .map(|(quiet, noisy)| ParameterNames::new(quiet, noisy)),
     })
 }
 
@@ -367,8 +396,17 @@ fn write_cache(identity: &str, installation: &Installation) {
     if let Some(types) = &installation.dictionary_types {
         text.extend_from_slice(&crate::msg!(b"dictionary_types = ", types, b"\n"));
     }
-    if let Some(names) = &installation.quiet_names {
-        text.extend_from_slice(&crate::msg!(b"quiet_parameter_names = ", names, b"\n"));
+    if let Some(names) = &installation.names {
+        text.extend_from_slice(&crate::msg!(
+            b"quiet_parameter_names = ",
+            &names.quiet,
+            b"\n"
+        ));
+        text.extend_from_slice(&crate::msg!(
+            b"noisy_parameter_names = ",
+            &names.noisy,
+            b"\n"
+        ));
     }
     let _ = fs::DirBuilder::new().mode(0o755).create(CACHE_DIRECTORY);
     let temp = format!("{CACHE_FILE}.{}", std::process::id());
@@ -421,7 +459,7 @@ fn ask_postconf(postconf: &Path, probe: bool) -> Option<Installation> {
         let names: Vec<&[u8]> = split_list(&types.stdout).collect();
         names.join(&b' ')
     });
-    let quiet_names = if probe {
+    let parameter_names = if probe {
         let every_name: Vec<u8> = names
             .iter()
             .flat_map(|n| n.iter().copied().chain(*b" =\n"))
@@ -429,12 +467,9 @@ fn ask_postconf(postconf: &Path, probe: bool) -> Option<Installation> {
         write_cold(&dir.join("main.cf"), &every_name)?;
         let warnings = run_postconf(postconf, dir, "-n")?.stderr;
         let noisy = names_in_warnings(&warnings, &names);
-        let quiet: Vec<&[u8]> = names
-            .iter()
-            .copied()
-            .filter(|n| !noisy.contains(n))
-            .collect();
-        Some(quiet.join(&b' '))
+        let (noisy, quiet): (Vec<&[u8]>, Vec<&[u8]>) =
+            names.iter().copied().partition(|n| noisy.contains(n));
+        Some(ParameterNames::new(quiet.join(&b' '), noisy.join(&b' ')))
     } else {
         None
     };
@@ -444,8 +479,7 @@ fn ask_postconf(postconf: &Path, probe: bool) -> Option<Installation> {
         values,
         myorigin_from_file,
         dictionary_types,
-        quiet_names,
-        quiet_set: OnceLock::new(),
+        names: parameter_names,
     })
 }
 
@@ -559,14 +593,14 @@ pub fn for_tests() -> &'static Installation {
             .collect(),
         myorigin_from_file: false,
         dictionary_types: None,
-        quiet_names: Some(
+        names: Some(ParameterNames::new(
             include_str!("../data/parameters-3.11.txt")
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ")
                 .into_bytes(),
-        ),
-        quiet_set: OnceLock::new(),
+            b"process_id process_name".to_vec(),
+        )),
     })
 }
 
@@ -632,18 +666,22 @@ mod tests {
                 .collect(),
             myorigin_from_file: true,
             dictionary_types: None,
-            quiet_names: Some(b"a b".to_vec()),
-            quiet_set: OnceLock::new(),
+            names: Some(ParameterNames::new(b"a b".to_vec(), b"d".to_vec())),
         };
         let mut text = format!("{CACHE_MAGIC}\nID\n").into_bytes();
         for (name, value) in &installation.values {
             text.extend_from_slice(&crate::msg!(name, b" = ", value, b"\n"));
         }
-        text.extend_from_slice(b"myorigin_from_file = yes\nquiet_parameter_names = a b\n");
+        text.extend_from_slice(
+            b"myorigin_from_file = yes\nquiet_parameter_names = a b\nnoisy_parameter_names = d\n",
+        );
         let read = parse_cache(&text, "ID").unwrap();
         assert_eq!(read.values, installation.values);
         assert_eq!(read.accepts_quietly(b"b"), Some(true));
         assert_eq!(read.accepts_quietly(b"c"), Some(false));
+        assert_eq!(read.accepts_quietly(b"d"), Some(false));
+        assert_eq!(read.knows(b"d"), Some(true));
+        assert_eq!(read.knows(b"c"), Some(false));
         assert!(parse_cache(&text, "OTHER").is_none());
         assert!(parse_cache(&text[..text.len() / 2], "ID").is_none());
     }

@@ -98,11 +98,13 @@ impl SilentMainCf {
         let known =
             |n: &[u8]| n == b"config_directory" || installation.accepts_quietly(n) == Some(true);
         let all_known = cf.names().all(known);
-        let defined = |n: &[u8]| cf.get(n).is_some() || known(n);
+        // A value may refer quietly to a name it may not set ($process_name).
+        let referable = |n: &[u8]| n == b"config_directory" || installation.knows(n) == Some(true);
+        let defined = |n: &[u8]| cf.get(n).is_some() || referable(n);
         // Recursion can only go through what main.cf sets.
         let value_of = |n: &[u8]| match cf.get(n) {
             Some(value) => Some(value.to_vec()),
-            None => known(n).then(Vec::new),
+            None => referable(n).then(Vec::new),
         };
         let values_quiet = cf
             .names()
@@ -235,6 +237,19 @@ mod tests {
         );
         assert_eq!(v.multi_instance_group, b"postfix-a-grp");
         assert_eq!(v.multi_instance_enable, b"no");
+    }
+
+    #[test]
+    fn references_to_read_only_parameters_are_quiet() {
+        // Debian 12's main.cf sets debugger_command so.
+        let (_d, dir) = instance(
+            "debugger_command =\n\t PATH=/bin:/usr/bin\n\t ddd $daemon_directory/$process_name \
+             $process_id & sleep 5\nqueue_directory = /q\n",
+            Some(MASTER),
+        );
+        assert_eq!(read_in_process(&dir).unwrap().queue_directory, b"/q");
+        let (_d, dir) = instance("process_name = x\n", Some(MASTER));
+        assert_eq!(read_in_process(&dir), None);
     }
 
     #[test]
