@@ -11,12 +11,14 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::error::{Error, Result};
 use crate::maincf::MainCf;
 use crate::maincf::defaults;
 use crate::maincf::expand;
 use crate::maincf::mastercf::master_cf_is_plain;
+use crate::maincf::regular;
 use crate::msg;
 
 /// The parameters postmulti asks postconf for, in its order.
@@ -68,6 +70,18 @@ pub fn query_in_process<const N: usize>(dir: &[u8], names: [&str; N]) -> Option<
     values.try_into().ok()
 }
 
+/// Refuses a FIFO or device in place of `<dir>/main.cf` or
+/// `<dir>/master.cf`, before a postconf that would wait on it for ever is
+/// run: `open <file>: not a regular file`.
+pub fn refuse_special_files(dir: &[u8]) -> Result<()> {
+    for file in [&b"/main.cf"[..], b"/master.cf"] {
+        let file = msg!(dir, file);
+        regular::refuse_special(Path::new(OsStr::from_bytes(&file)))
+            .map_err(|e| Error::io("open", &file, e))?;
+    }
+    Ok(())
+}
+
 /// A main.cf (with its master.cf) about which postconf would print no
 /// warning at all: every parameter known, no syntax problem, a plain
 /// master.cf.
@@ -79,8 +93,8 @@ impl SilentMainCf {
     /// `<dir>/main.cf` with `<dir>/master.cf`; `None` if either cannot be
     /// read or postconf would have something to say about them.
     pub fn read(dir: &[u8]) -> Option<SilentMainCf> {
-        let content = std::fs::read(OsStr::from_bytes(&msg!(dir, b"/main.cf"))).ok()?;
-        let master = std::fs::read(OsStr::from_bytes(&msg!(dir, b"/master.cf"))).ok()?;
+        let content = regular::read(Path::new(OsStr::from_bytes(&msg!(dir, b"/main.cf")))).ok()?;
+        let master = regular::read(Path::new(OsStr::from_bytes(&msg!(dir, b"/master.cf")))).ok()?;
         SilentMainCf::parse(dir, &content, &master)
     }
 

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use super::undo::Undo;
 use crate::error::{Error, Result, strerror};
-use crate::lifecycle::voice::{tool_error, tool_io_error};
+use crate::lifecycle::voice::{gnu_quote, tool_error, tool_io_error};
+use crate::maincf::regular;
 use crate::msg;
 
 /// mkdir(2) with `mode` (before the umask), recorded for undo.
@@ -25,8 +26,10 @@ pub fn make_directory(path: &Path, mode: u32, undo: &mut Undo) -> Result<()> {
     Ok(())
 }
 
-/// Writes a file that must not exist yet (a stale one from a killed run is
-/// replaced), synced, with `mode`, and `times_of`'s times and owner (cp -p).
+/// `cp -p` of a prototype into the staging directory, its content
+/// already edited: a file that must not exist yet (a stale one from a
+/// killed run is replaced, as cp would overwrite it), synced, with `mode`
+/// and `times_of`'s times and owner.  Failures are cp's.
 pub fn write_new(
     file: &Path,
     content: &[u8],
@@ -34,35 +37,35 @@ pub fn write_new(
     times_of: Option<&fs::Metadata>,
     undo: &mut Undo,
 ) -> Result<()> {
-    let shown = file.as_os_str().as_bytes();
+    let cp = |what: &str, e: &std::io::Error| tool_io_error(&msg!(b"cp: ", what), file, e);
+    let cannot_create = |e: std::io::Error| cp("cannot create regular file", &e);
     if fs::symlink_metadata(file).is_ok() {
-        undo.will_replace(file)
-            .map_err(|e| Error::io("read", shown, e))?;
-        fs::remove_file(file).map_err(|e| Error::io("remove", shown, e))?;
+        undo.will_replace(file).map_err(cannot_create)?;
+        fs::remove_file(file).map_err(cannot_create)?;
     }
-    let mut out = fs::File::options()
-        .write(true)
-        .create_new(true)
-        .open(file)
-        .map_err(|e| Error::io("create", shown, e))?;
+    let mut options = fs::File::options();
+    options.write(true).create_new(true);
+    let mut out = regular::open(file, &mut options).map_err(cannot_create)?;
     undo.made_file(file);
-    let write = |e| Error::io("write", shown, e);
-    out.write_all(content).map_err(write)?;
+    out.write_all(content)
+        .map_err(|e| cp("error writing", &e))?;
     out.set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io("chmod", shown, e))?;
+        .map_err(|e| cp("preserving permissions for", &e))?;
     if let Some(meta) = times_of {
+        let preserving_times = |e| cp("preserving times for", &e);
         let times = fs::FileTimes::new()
-            .set_accessed(meta.accessed().map_err(write)?)
-            .set_modified(meta.modified().map_err(write)?);
-        out.set_times(times)
-            .map_err(|e| Error::io("set the times of", shown, e))?;
+            .set_accessed(meta.accessed().map_err(preserving_times)?)
+            .set_modified(meta.modified().map_err(preserving_times)?);
+        out.set_times(times).map_err(preserving_times)?;
         std::os::unix::fs::fchown(&out, Some(meta.uid()), Some(meta.gid()))
-            .map_err(|e| Error::io("chown", shown, e))?;
+            .map_err(|e| cp("failed to preserve ownership for", &e))?;
     }
-    out.sync_all().map_err(|e| Error::io("fsync", shown, e))
+    // cp does not sync; a write the file system could not keep shows here.
+    out.sync_all().map_err(|e| cp("failed to close", &e))
 }
 
-/// Renames a staged file into place (the script's `mv`), durably.
+/// Renames a staged file into place (the script's `mv`, in its words),
+/// durably.
 pub fn install(staged: &Path, target: &Path, undo: &mut Undo) -> Result<()> {
     let shown = target.as_os_str().as_bytes();
     if fs::symlink_metadata(target).is_ok() {
@@ -71,14 +74,32 @@ pub fn install(staged: &Path, target: &Path, undo: &mut Undo) -> Result<()> {
     } else {
         undo.made_file(target);
     }
-    fs::rename(staged, target).map_err(|e| Error::io("rename into", shown, e))?;
+    fs::rename(staged, target).map_err(|e| {
+        tool_error(&msg!(
+            b"mv: cannot move ",
+            gnu_quote(staged.as_os_str().as_bytes()),
+            b" to ",
+            gnu_quote(shown),
+            b": ",
+            strerror(&e)
+        ))
+    })?;
     if let Some(parent) = target.parent() {
         let parent_shown = parent.as_os_str().as_bytes();
-        fs::File::open(parent)
+        open_directory(parent)
             .and_then(|dir| dir.sync_all())
             .map_err(|e| Error::io("fsync", parent_shown, e))?;
     }
     Ok(())
+}
+
+/// A directory opened for fsync(2); nothing else can be opened in its
+/// place (`O_DIRECTORY`).
+fn open_directory(dir: &Path) -> std::io::Result<fs::File> {
+    fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(dir)
 }
 
 /// syncfiles.pl's copy: a `.tmp` file beside the copy, with the source's
@@ -102,14 +123,11 @@ pub fn copy_file(source: &Path, meta: &fs::Metadata, copy: &Path, undo: &mut Und
             strerror(&e)
         ))
     };
-    let mut out = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp)
-        .map_err(|e| fail(b"unable to create", e))?;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true).mode(0o600);
+    let mut out = regular::open(&temp, &mut options).map_err(|e| fail(b"unable to create", e))?;
     undo.made_file(&temp);
-    let content = fs::read(source).map_err(|e| fail(b"error reading for", e))?;
+    let content = regular::read(source).map_err(|e| fail(b"error reading for", e))?;
     out.write_all(&content)
         .map_err(|e| fail(b"error writing to", e))?;
     let mtime = meta

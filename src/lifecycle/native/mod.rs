@@ -30,7 +30,7 @@ use super::plan::Plan;
 use crate::cli::Action;
 use crate::config::Params;
 use crate::error::{Error, Result};
-use crate::instance::secondary::SilentMainCf;
+use crate::instance::secondary::{self, SilentMainCf};
 use installation::Known;
 
 /// Who does an action.
@@ -122,7 +122,9 @@ pub fn decide(params: &Params, plan: &Plan) -> Result<Route> {
             return Ok((Work::Init, Known::recognise(params)?));
         }
         // The script's first check for every other action; it reads the
-        // primary's main.cf as postconf, which must have nothing to say.
+        // primary's main.cf as postconf, which must have nothing to say
+        // (and must not wait on a FIFO for master.cf).
+        secondary::refuse_special_files(&params.config_dir)?;
         let primary = SilentMainCf::read(&params.config_dir).ok_or(Decline::PrimaryNotSilent)?;
         let (Some(wrapper), Some(enable)) = (
             primary.expanded("multi_instance_wrapper"),
