@@ -7,14 +7,17 @@
 //! (`plan`, `checks`, `registry`, `postconf`, `voice`, `lock`), never the
 //! reverse; only [`perform`] chooses between them.
 //!
-//! One deliberate difference (spec D1): `-e destroy` refuses an instance
-//! whose queue still holds mail, after every refusal the real one makes and
-//! before anything is changed.
+//! Two deliberate differences: `-e destroy` refuses an instance whose
+//! queue still holds mail (spec D1), and create, import and destroy refuse
+//! an instance whose directories are not its own (D4, `confinement`), each
+//! after every refusal the real one makes and before anything is changed;
+//! D4 before D1, which looks into the directories D4 vouches for.
 
 #![forbid(unsafe_code)]
 
 mod changes;
 mod checks;
+mod confinement;
 mod environment;
 pub mod lock;
 mod native;
@@ -63,7 +66,7 @@ pub fn perform(
     } else {
         native::finish_interrupted_destroy(params);
     }
-    let plan = match Plan::make(params, claims, selection, action, options.exist_ok)? {
+    let plan = match Plan::make(primary, params, claims, selection, action, options.exist_ok)? {
         Planned::Act(plan) => plan,
         Planned::NothingToDo(why) => {
             let text = match why {
@@ -87,6 +90,11 @@ pub fn perform(
             if options.verbose {
                 diag::info(route.as_bytes());
             }
+            // D4 after the refusals `decide` made; destroy's come in its
+            // work, after the instance is found stopped.
+            if matches!(action, Action::Create { .. } | Action::Import { .. }) {
+                plan.surroundings.confine(&plan.target)?;
+            }
             if options.dry_run {
                 let mut preview = preview::Preview::default();
                 work.carry_out(&mut preview, params, &plan, &env)?;
@@ -104,10 +112,17 @@ pub fn perform(
     if options.verbose {
         diag::info(route.as_bytes());
     }
-    if matches!(action, Action::Destroy)
-        && checks::script_would_proceed_with_destroy(primary, &plan.target)
-    {
-        refuse_destroy_of_queued_mail(params, &plan, &env, options.dry_run)?;
+    match action {
+        Action::Create { .. } | Action::Import { .. }
+            if checks::script_would_proceed_with_create(primary, params, action, &plan.target) =>
+        {
+            plan.surroundings.confine(&plan.target)?;
+        }
+        Action::Destroy if checks::script_would_proceed_with_destroy(primary, &plan.target) => {
+            plan.surroundings.confine(&plan.target)?;
+            refuse_destroy_of_queued_mail(params, &plan, &env, options.dry_run)?;
+        }
+        _ => {}
     }
     if options.dry_run {
         preview::print_handover(&route, params, &plan, &env);

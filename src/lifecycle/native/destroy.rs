@@ -89,8 +89,8 @@ pub fn prepare(params: &Params, known: &Known, plan: &Plan) -> std::result::Resu
 }
 
 impl Removal {
-    /// The script's refusals (the instance still running), then D1
-    /// (queued mail); then deregisters the instance (the commit point) and
+    /// The script's refusals (the instance still running), then D4 (its
+    /// directories not its own) and D1 (queued mail); then deregisters the instance (the commit point) and
     /// removes its directories, journalled so that a killed run can be
     /// finished.
     pub fn carry_out(
@@ -105,6 +105,7 @@ impl Removal {
             let text = msg!(b"Instance '", target.config_dir, b"' is not stopped");
             return Err(script_fatal(params, &text));
         }
+        plan.surroundings.confine(target)?;
         refuse_queued_mail(params, target)?;
         let journal = path(&msg!(params.config_dir, JOURNAL));
         changes.write_journal(&journal, &self.encode())?;
