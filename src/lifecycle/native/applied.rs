@@ -8,7 +8,7 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::files::{copy_file, install, make_directory, write_new};
+use super::files::{copy_file, install, make_directory, remove_directory, remove_file, write_new};
 use super::undo::Undo;
 use crate::config::Params;
 use crate::error::{Error, Result};
@@ -115,14 +115,11 @@ impl Changes for Applied {
     }
 
     fn remove_directory(&mut self, dir: &Path) -> std::io::Result<()> {
-        fs::remove_dir(dir)
+        remove_directory(dir)
     }
 
     fn remove_file(&mut self, file: &Path) -> std::io::Result<()> {
-        if fs::symlink_metadata(file).is_ok_and(|m| m.is_file()) {
-            self.undo.will_replace(file)?;
-        }
-        fs::remove_file(file)
+        remove_file(file, &mut self.undo)
     }
 
     fn set_parameters(

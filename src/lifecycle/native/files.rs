@@ -1,14 +1,25 @@
-//! Making and replacing the files and directories of an instance, each
-//! change recorded in the undo log first, and failures reported as the
-//! tools the scripts run (mkdir, cp, ...) would word them in the C
-//! locale, or else naming the action and the path.
+//! Making, replacing and removing the files and directories of an
+//! instance, each change recorded in the undo log first, and failures
+//! reported as the tools the scripts run (mkdir, cp, ...) would word them
+//! in the C locale, or else naming the action and the path.
+//!
+//! Removals go through directory handles: the parent of what is removed
+//! is opened from `/` one component at a time, each relative to the one
+//! before with `O_NOFOLLOW | O_DIRECTORY`, so that no symbolic link on
+//! the way, not even one swapped in while a destroy walks the instance's
+//! directories, can take a removal outside them.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::Write;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+
+use nix::fcntl::{AtFlags, OFlag, openat};
+use nix::sys::stat::{Mode, SFlag, fstatat};
+use nix::unistd::{UnlinkatFlags, unlinkat};
 
 use super::undo::Undo;
 use crate::error::{Error, Result, strerror};
@@ -148,4 +159,90 @@ pub fn copy_file(source: &Path, meta: &fs::Metadata, copy: &Path, undo: &mut Und
     }
     fs::rename(&temp, copy).map_err(|e| fail(b"error renaming", e))?;
     Ok(())
+}
+
+/// rmdir(2) of `dir`, through its parent's handle.
+pub fn remove_directory(dir: &Path) -> std::io::Result<()> {
+    let (parent, name) = open_parent(dir)?;
+    Ok(unlinkat(&parent, name, UnlinkatFlags::RemoveDir)?)
+}
+
+/// unlink(2) of `file` (a symbolic link itself, never its target),
+/// through its parent's handle; a regular file is remembered for undo
+/// first.
+pub fn remove_file(file: &Path, undo: &mut Undo) -> std::io::Result<()> {
+    let (parent, name) = open_parent(file)?;
+    let found = fstatat(&parent, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
+    if SFlag::from_bits_truncate(found.st_mode) & SFlag::S_IFMT == SFlag::S_IFREG {
+        let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+        let opened = openat(&parent, name, flags, Mode::empty())?;
+        undo.will_remove(file, fs::File::from(opened))?;
+    }
+    Ok(unlinkat(&parent, name, UnlinkatFlags::NoRemoveDir)?)
+}
+
+/// The directory holding `path`, opened from `/` without following a
+/// symbolic link anywhere on the way, and `path`'s last component.  Only a
+/// path of plain components can be walked so (EINVAL otherwise).
+fn open_parent(path: &Path) -> std::io::Result<(OwnedFd, &OsStr)> {
+    let invalid = || std::io::Error::from_raw_os_error(libc::EINVAL);
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(invalid());
+    };
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let mut components = parent.components();
+    if components.next() != Some(Component::RootDir) {
+        return Err(invalid());
+    }
+    let mut dir = nix::fcntl::open("/", flags, Mode::empty())?;
+    for component in components {
+        let Component::Normal(step) = component else {
+            return Err(invalid());
+        };
+        dir = openat(&dir, step, flags, Mode::empty())?;
+    }
+    Ok((dir, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn removals_never_follow_a_symbolic_link_on_the_way() {
+        let scratch = tempfile::tempdir().unwrap();
+        let top = scratch.path().canonicalize().unwrap();
+        let outside = top.join("other-instance/queue");
+        fs::create_dir_all(outside.join("active")).unwrap();
+        fs::write(outside.join("main.cf"), "x").unwrap();
+        fs::create_dir_all(top.join("instance")).unwrap();
+        symlink(&outside, top.join("instance/queue")).unwrap();
+        let err = remove_directory(&top.join("instance/queue/active")).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOTDIR));
+        let mut undo = Undo::default();
+        let err = remove_file(&top.join("instance/queue/main.cf"), &mut undo).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOTDIR));
+        assert!(outside.join("active").is_dir() && outside.join("main.cf").is_file());
+        // The link itself goes, as rm -f removes it.
+        remove_file(&top.join("instance/queue"), &mut undo).unwrap();
+        assert!(outside.is_dir());
+        let err = remove_directory(&top.join("instance/../other-instance/queue/active"));
+        assert_eq!(err.unwrap_err().raw_os_error(), Some(libc::EINVAL));
+        undo.commit();
+    }
+
+    #[test]
+    fn a_removed_file_is_put_back_by_undo() {
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().canonicalize().unwrap();
+        fs::create_dir(dir.join("empty")).unwrap();
+        fs::write(dir.join("main.cf"), "a = 1\n").unwrap();
+        let mut undo = Undo::default();
+        remove_file(&dir.join("main.cf"), &mut undo).unwrap();
+        remove_directory(&dir.join("empty")).unwrap();
+        assert!(!dir.join("main.cf").exists() && !dir.join("empty").exists());
+        undo.roll_back();
+        assert_eq!(fs::read(dir.join("main.cf")).unwrap(), b"a = 1\n");
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::ffi::OsStr;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -65,6 +65,19 @@ impl Undo {
     pub fn will_replace(&mut self, path: &Path) -> std::io::Result<()> {
         let metadata = fs::symlink_metadata(path)?;
         let content = regular::read(path)?;
+        self.0.push(Change::Replaced {
+            path: path.to_path_buf(),
+            content,
+            metadata,
+        });
+        Ok(())
+    }
+
+    /// Call before removing the regular file `path`, open as `file`.
+    pub fn will_remove(&mut self, path: &Path, mut file: fs::File) -> std::io::Result<()> {
+        let metadata = file.metadata()?;
+        let mut content = Vec::new();
+        file.read_to_end(&mut content)?;
         self.0.push(Change::Replaced {
             path: path.to_path_buf(),
             content,
