@@ -138,15 +138,38 @@ impl SilentMainCf {
         name: &str,
         more: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
     ) -> Option<Vec<u8>> {
-        let setting = |n: &[u8]| defaults::setting(&self.cf, n).map(<[u8]>::to_vec);
-        let raw = setting(name.as_bytes()).or_else(|| more(name.as_bytes()))?;
-        let mut lookup = |n: &[u8]| setting(n).or_else(|| more(n));
-        let expanded = expand::expand(&raw, &mut lookup, true).ok()?;
-        expanded
-            .undefined
-            .is_empty()
-            .then(|| collapse_whitespace(&expanded.value))
+        expanded_in(&self.cf, name, more)
     }
+}
+
+/// The queue and data directories `<dir>/main.cf` names, expanded as
+/// `postconf -xh` would print them, whatever postconf would say about the
+/// file besides; `None` if it cannot be read or parsed, or a reference in
+/// them is undefined.
+pub fn directories(dir: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let main_cf = PathBuf::from(OsStr::from_bytes(&msg!(dir, b"/main.cf")));
+    let content = regular::read(&main_cf).ok()?;
+    let seed: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
+    let cf = MainCf::parse(&content, &main_cf, &seed, &mut |_| {}).ok()?;
+    let expanded = |name| expanded_in(&cf, name, &|_| None);
+    Some((expanded("queue_directory")?, expanded("data_directory")?))
+}
+
+/// `postconf -xh name` of `cf`, with `more` supplying defaults we do not
+/// carry; `None` where a reference is undefined.
+fn expanded_in(
+    cf: &MainCf,
+    name: &str,
+    more: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> Option<Vec<u8>> {
+    let setting = |n: &[u8]| defaults::setting(cf, n).map(<[u8]>::to_vec);
+    let raw = setting(name.as_bytes()).or_else(|| more(name.as_bytes()))?;
+    let mut lookup = |n: &[u8]| setting(n).or_else(|| more(n));
+    let expanded = expand::expand(&raw, &mut lookup, true).ok()?;
+    expanded
+        .undefined
+        .is_empty()
+        .then(|| collapse_whitespace(&expanded.value))
 }
 
 /// postconf prints values with every run of space, tab, CR and LF turned

@@ -34,7 +34,7 @@ use crate::config::{Params, Primary};
 use crate::diag;
 use crate::error::Result;
 use crate::instance::Claims;
-use native::Route;
+use native::{Journal, Route};
 use plan::{Plan, Planned, Unchanged};
 
 /// How `-e action` is run: the long options that change it.
@@ -59,12 +59,19 @@ pub fn perform(
 ) -> Result<u8> {
     let name = action.name();
     if options.dry_run {
-        if let Some(dir) = native::interrupted_destroy(params) {
-            let dir = String::from_utf8_lossy(&dir);
-            println!("first: finish the interrupted destroy of {dir}");
+        match native::interrupted_destroy(primary, params) {
+            Journal::Unfinished(removal) => {
+                let dir = String::from_utf8_lossy(removal.config_dir());
+                println!("first: finish the interrupted destroy of {dir}");
+            }
+            Journal::Rejected(why) => {
+                let why = String::from_utf8_lossy(&why.text()).into_owned();
+                println!("first: set aside the destroy journal, not acted on: {why}");
+            }
+            Journal::Absent | Journal::Uncommitted => {}
         }
     } else {
-        native::finish_interrupted_destroy(params);
+        native::finish_interrupted_destroy(primary, params);
     }
     let plan = match Plan::make(primary, params, claims, selection, action, options.exist_ok)? {
         Planned::Act(plan) => plan,

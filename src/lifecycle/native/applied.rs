@@ -5,13 +5,14 @@
 
 use std::fs::{self, Metadata};
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::files::{copy_file, install, make_directory, remove_directory, remove_file, write_new};
+use super::files::{
+    copy_file, install, make_directory, remove_directory, remove_file, write_atomically, write_new,
+};
 use super::undo::Undo;
 use crate::config::Params;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lifecycle::changes::{Changes, Tree};
 use crate::lifecycle::checks::postfix_status_says_running;
 use crate::lifecycle::environment::Environment;
@@ -152,11 +153,7 @@ impl Changes for Applied {
     }
 
     fn write_journal(&mut self, journal: &Path, content: &[u8]) -> Result<()> {
-        let fail = |e: std::io::Error| Error::io("write", journal.as_os_str().as_bytes(), e);
-        let mut file = fs::File::create(journal).map_err(fail)?;
-        file.write_all(content).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
-        Ok(())
+        write_atomically(journal, content)
     }
 
     fn remove_journal(&mut self, journal: &Path) {

@@ -161,6 +161,28 @@ pub fn copy_file(source: &Path, meta: &fs::Metadata, copy: &Path, undo: &mut Und
     Ok(())
 }
 
+/// Replaces `file` with `content` at once: a temporary file beside it
+/// (mode 0600; a stale one is reused), synced, renamed over it, and the
+/// rename synced; a reader finds the old file or the new one, whole.
+pub fn write_atomically(file: &Path, content: &[u8]) -> Result<()> {
+    let temp = PathBuf::from(OsString::from_vec(msg!(
+        file.as_os_str().as_bytes(),
+        b".tmp"
+    )));
+    let shown = temp.as_os_str().as_bytes();
+    let mut options = fs::File::options();
+    options.write(true).create(true).truncate(true).mode(0o600);
+    let mut out = regular::open(&temp, &mut options).map_err(|e| Error::io("open", shown, e))?;
+    out.write_all(content)
+        .and_then(|()| out.sync_all())
+        .map_err(|e| Error::io("write", shown, e))?;
+    fs::rename(&temp, file).map_err(|e| Error::io("rename", shown, e))?;
+    let parent = file.parent().unwrap_or(Path::new("/"));
+    open_directory(parent)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| Error::io("fsync", parent.as_os_str().as_bytes(), e))
+}
+
 /// rmdir(2) of `dir`, through its parent's handle.
 pub fn remove_directory(dir: &Path) -> std::io::Result<()> {
     let (parent, name) = open_parent(dir)?;

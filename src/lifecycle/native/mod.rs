@@ -18,7 +18,7 @@ mod undo;
 
 pub use applied::Applied;
 pub use destroy::{
-    finish_interrupted as finish_interrupted_destroy, interrupted as interrupted_destroy,
+    Journal, finish_interrupted as finish_interrupted_destroy, interrupted as interrupted_destroy,
 };
 
 use std::path::PathBuf;
@@ -49,7 +49,7 @@ pub enum Work {
     Assign,
     Deport,
     Create(Box<create::Creation>),
-    Destroy(destroy::Removal),
+    Destroy(Box<destroy::Removal>),
 }
 
 /// Why an action is left to postmulti-script: each is a case whose exact
@@ -138,7 +138,7 @@ pub fn decide(params: &Params, plan: &Plan) -> Result<Route> {
             Action::Create { .. } | Action::Import { .. } => {
                 Work::Create(Box::new(create::prepare(params, &known, &primary, plan)?))
             }
-            Action::Destroy => Work::Destroy(destroy::prepare(params, &known, plan)?),
+            Action::Destroy => Work::Destroy(Box::new(destroy::prepare(params, &known, plan)?)),
             Action::Enable => Work::SetEnable(true),
             Action::Disable => Work::SetEnable(false),
             Action::Assign(_) => Work::Assign,
