@@ -92,11 +92,30 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// The C library's text for an I/O error, without Rust's "(os error N)".
+/// A library's error wrapped in an `io::Error` (walkdir's, say) is named
+/// by the system error inside it; one with none (ours: "not a regular
+/// file") by its own text.
 pub fn strerror(err: &std::io::Error) -> String {
-    match err.raw_os_error() {
+    match system_error(err) {
         Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
         None => err.to_string(),
     }
+}
+
+/// The errno of `err`, or of the first I/O error among its causes.
+fn system_error(err: &std::io::Error) -> Option<i32> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = cause {
+        let io = current.downcast_ref::<std::io::Error>();
+        if let Some(code) = io.and_then(std::io::Error::raw_os_error) {
+            return Some(code);
+        }
+        cause = match io.and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner),
+            None => current.source(),
+        };
+    }
+    None
 }
 
 #[cfg(test)]
@@ -117,5 +136,21 @@ mod tests {
         assert_eq!(err.status(), 1);
         assert_eq!(Error::Exit(3).fatal_text(), None);
         assert_eq!(Error::Exit(3).status(), 3);
+    }
+
+    #[test]
+    fn a_wrapped_system_error_is_named_in_the_c_librarys_words() {
+        let full = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let wrapped = std::io::Error::other(full);
+        assert_eq!(strerror(&wrapped), "No space left on device");
+        let walked = walkdir::WalkDir::new("/nonexistent/postmulti")
+            .into_iter()
+            .next()
+            .unwrap()
+            .unwrap_err();
+        let err: std::io::Error = walked.into();
+        assert_eq!(strerror(&err), "No such file or directory");
+        let own = std::io::Error::other("not a regular file");
+        assert_eq!(strerror(&own), "not a regular file");
     }
 }

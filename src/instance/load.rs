@@ -111,6 +111,7 @@ pub fn load_secondary(params: &Params, dir: &[u8]) -> Result<Instance> {
 /// Asks `postconf -xc <dir>` as the real postmulti does, so that postconf's
 /// own warnings and errors reach the caller unchanged.
 fn read_with_postconf(params: &Params, dir: &[u8]) -> Result<SecondaryValues> {
+    secondary::refuse_special_files(dir)?;
     let postconf = params.command_path("postconf");
     let mut child = Command::new(&postconf)
         .arg("-xc")

@@ -11,12 +11,14 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::error::{Error, Result};
 use crate::maincf::MainCf;
 use crate::maincf::defaults;
 use crate::maincf::expand;
 use crate::maincf::mastercf::master_cf_is_plain;
+use crate::maincf::regular;
 use crate::msg;
 
 /// The parameters postmulti asks postconf for, in its order.
@@ -68,6 +70,18 @@ pub fn query_in_process<const N: usize>(dir: &[u8], names: [&str; N]) -> Option<
     values.try_into().ok()
 }
 
+/// Refuses a FIFO or device in place of `<dir>/main.cf` or
+/// `<dir>/master.cf`, before a postconf that would wait on it for ever is
+/// run: `open <file>: not a regular file`.
+pub fn refuse_special_files(dir: &[u8]) -> Result<()> {
+    for file in [&b"/main.cf"[..], b"/master.cf"] {
+        let file = msg!(dir, file);
+        regular::refuse_special(Path::new(OsStr::from_bytes(&file)))
+            .map_err(|e| Error::io("open", &file, e))?;
+    }
+    Ok(())
+}
+
 /// A main.cf (with its master.cf) about which postconf would print no
 /// warning at all: every parameter known, no syntax problem, a plain
 /// master.cf.
@@ -79,8 +93,8 @@ impl SilentMainCf {
     /// `<dir>/main.cf` with `<dir>/master.cf`; `None` if either cannot be
     /// read or postconf would have something to say about them.
     pub fn read(dir: &[u8]) -> Option<SilentMainCf> {
-        let content = std::fs::read(OsStr::from_bytes(&msg!(dir, b"/main.cf"))).ok()?;
-        let master = std::fs::read(OsStr::from_bytes(&msg!(dir, b"/master.cf"))).ok()?;
+        let content = regular::read(Path::new(OsStr::from_bytes(&msg!(dir, b"/main.cf")))).ok()?;
+        let master = regular::read(Path::new(OsStr::from_bytes(&msg!(dir, b"/master.cf")))).ok()?;
         SilentMainCf::parse(dir, &content, &master)
     }
 
@@ -135,14 +149,7 @@ impl SilentMainCf {
         name: &str,
         more: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
     ) -> Option<Vec<u8>> {
-        let setting = |n: &[u8]| defaults::setting(&self.cf, n).map(<[u8]>::to_vec);
-        let raw = setting(name.as_bytes()).or_else(|| more(name.as_bytes()))?;
-        let mut lookup = |n: &[u8]| setting(n).or_else(|| more(n));
-        let expanded = expand::expand(&raw, &mut lookup, true).ok()?;
-        expanded
-            .undefined
-            .is_empty()
-            .then(|| collapse_whitespace(&expanded.value))
+        expanded_in(&self.cf, name, more)
     }
 }
 
@@ -173,6 +180,36 @@ fn value_is_quiet(
     });
     let mut lookup = |n: &[u8]| value_of(n);
     both_branches && expand::expand(value, &mut lookup, true).is_ok_and(|e| e.undefined.is_empty())
+}
+
+/// The queue and data directories `<dir>/main.cf` names, expanded as
+/// `postconf -xh` would print them, whatever postconf would say about the
+/// file besides; `None` if it cannot be read or parsed, or a reference in
+/// them is undefined.
+pub fn directories(dir: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let main_cf = PathBuf::from(OsStr::from_bytes(&msg!(dir, b"/main.cf")));
+    let content = regular::read(&main_cf).ok()?;
+    let seed: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
+    let cf = MainCf::parse(&content, &main_cf, &seed, &mut |_| {}).ok()?;
+    let expanded = |name| expanded_in(&cf, name, &|_| None);
+    Some((expanded("queue_directory")?, expanded("data_directory")?))
+}
+
+/// `postconf -xh name` of `cf`, with `more` supplying defaults we do not
+/// carry; `None` where a reference is undefined.
+fn expanded_in(
+    cf: &MainCf,
+    name: &str,
+    more: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> Option<Vec<u8>> {
+    let setting = |n: &[u8]| defaults::setting(cf, n).map(<[u8]>::to_vec);
+    let raw = setting(name.as_bytes()).or_else(|| more(name.as_bytes()))?;
+    let mut lookup = |n: &[u8]| setting(n).or_else(|| more(n));
+    let expanded = expand::expand(&raw, &mut lookup, true).ok()?;
+    expanded
+        .undefined
+        .is_empty()
+        .then(|| collapse_whitespace(&expanded.value))
 }
 
 /// postconf prints values with every run of space, tab, CR and LF turned

@@ -3,7 +3,7 @@
 //! pid, and the number of messages in each queue; from the files alone,
 //! without starting a process.
 
-use std::fs::File;
+use std::fs::OpenOptions;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -11,6 +11,7 @@ use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
 use super::queue::{self, MESSAGE_QUEUES};
+use crate::maincf::regular;
 
 /// The master process of an instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +24,7 @@ pub enum Master {
 /// Whether a master process holds the lock on `<queue_dir>/pid/master.pid`.
 pub fn master(queue_dir: &Path) -> Master {
     let pid_file = queue_dir.join("pid/master.pid");
-    let Ok(mut file) = File::open(&pid_file) else {
+    let Ok(mut file) = regular::open(&pid_file, OpenOptions::new().read(true)) else {
         return Master::Stopped;
     };
     let mut text = String::new();

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 
 use super::environment::Environment;
 use super::voice::script_fatal;
+use crate::cli::Action;
 use crate::config::Params;
 use crate::error::{Result, strerror};
 use crate::instance::status::{self, Master};
@@ -41,13 +42,36 @@ pub fn check_initialised(params: &Params, wrapper: &[u8], enable: &[u8]) -> Resu
 /// Whether the script's refusals of `destroy` (not initialised, no
 /// main.cf, still running) would all pass.
 pub fn script_would_proceed_with_destroy(params: &Params, target: &Instance) -> bool {
-    let wrapper = params.eval("multi_instance_wrapper").unwrap_or_default();
-    let enable = params.eval("multi_instance_enable").unwrap_or_default();
-    !wrapper.is_empty()
-        && enable == b"yes"
+    script_finds_initialised(params)
         && !target.config_dir.is_empty()
         && is_regular_file(&main_cf_path(&target.config_dir))
         && status::master(&path(&target.queue_dir)) == Master::Stopped
+}
+
+/// Whether the script's refusals of `create` and `import` (not
+/// initialised; an import's missing main.cf or master.cf; a create's
+/// missing prototypes, where it does not adopt the files it finds) would
+/// all pass.
+pub fn script_would_proceed_with_create(
+    params: &Params,
+    action: &Action,
+    target: &Instance,
+) -> bool {
+    let file = |dir: &[u8], name: &[u8]| is_regular_file(&path(&msg!(dir, b"/", name)));
+    let dir = &target.config_dir;
+    let adopted = file(dir, b"main.cf") && file(dir, b"master.cf");
+    let meta = &params.meta_directory;
+    let prototypes = || file(meta, b"main.cf.proto") && file(meta, b"master.cf.proto");
+    script_finds_initialised(params)
+        && !dir.is_empty()
+        && (adopted || (matches!(action, Action::Create { .. }) && prototypes()))
+}
+
+/// The script's first check, as [`check_initialised`] makes it.
+fn script_finds_initialised(params: &Params) -> bool {
+    let wrapper = params.eval("multi_instance_wrapper").unwrap_or_default();
+    let enable = params.eval("multi_instance_enable").unwrap_or_default();
+    !wrapper.is_empty() && enable == b"yes"
 }
 
 /// `postfix -c <dir> status`, quietly, as the script asks it before

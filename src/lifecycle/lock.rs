@@ -9,8 +9,9 @@
 //! stays held until the script and its children are done.
 
 use std::ffi::OsStr;
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 
 use nix::fcntl::{FcntlArg, FdFlag, Flock, FlockArg, fcntl};
 
@@ -24,7 +25,7 @@ pub struct LifeCycleLock {
 /// Waits for and takes the lock on `config_dir`; `None` if the directory
 /// cannot be opened (reading main.cf will then fail with the real error).
 pub fn acquire_if_present(config_dir: &[u8]) -> Result<Option<LifeCycleLock>> {
-    match File::open(OsStr::from_bytes(config_dir)) {
+    match open_directory(config_dir) {
         Ok(_) => acquire(config_dir).map(Some),
         Err(_) => Ok(None),
     }
@@ -32,14 +33,22 @@ pub fn acquire_if_present(config_dir: &[u8]) -> Result<Option<LifeCycleLock>> {
 
 /// Waits for and takes the lock on `config_dir`.
 pub fn acquire(config_dir: &[u8]) -> Result<LifeCycleLock> {
-    let dir =
-        File::open(OsStr::from_bytes(config_dir)).map_err(|e| Error::io("open", config_dir, e))?;
+    let dir = open_directory(config_dir).map_err(|e| Error::io("open", config_dir, e))?;
     let dir = Flock::lock(dir, FlockArg::LockExclusive)
         .map_err(|(_, errno)| Error::io("lock", config_dir, errno.into()))?;
     // Keep it across exec: the script inherits the lock.
     fcntl(&*dir, FcntlArg::F_SETFD(FdFlag::empty()))
         .map_err(|errno| Error::io("lock", config_dir, errno.into()))?;
     Ok(LifeCycleLock { _dir: dir })
+}
+
+/// The directory itself: `O_DIRECTORY`, so that a FIFO or device in its
+/// place is refused at once instead of blocking the open.
+fn open_directory(dir: &[u8]) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(OsStr::from_bytes(dir))
 }
 
 #[cfg(test)]

@@ -7,14 +7,17 @@
 //! (`plan`, `checks`, `registry`, `postconf`, `voice`, `lock`), never the
 //! reverse; only [`perform`] chooses between them.
 //!
-//! One deliberate difference (spec D1): `-e destroy` refuses an instance
-//! whose queue still holds mail, after every refusal the real one makes and
-//! before anything is changed.
+//! Two deliberate differences: `-e destroy` refuses an instance whose
+//! queue still holds mail (spec D1), and create, import and destroy refuse
+//! an instance whose directories are not its own (D4, `confinement`), each
+//! after every refusal the real one makes and before anything is changed;
+//! D4 before D1, which looks into the directories D4 vouches for.
 
 #![forbid(unsafe_code)]
 
 mod changes;
 mod checks;
+mod confinement;
 mod environment;
 pub mod lock;
 mod native;
@@ -31,7 +34,7 @@ use crate::config::Params;
 use crate::diag;
 use crate::error::Result;
 use crate::instance::Claims;
-use native::Route;
+use native::{Journal, Route};
 use plan::{Plan, Planned, Unchanged};
 
 /// How `-e action` is run: the long options that change it.
@@ -55,9 +58,16 @@ pub fn perform(
 ) -> Result<u8> {
     let name = action.name();
     if options.dry_run {
-        if let Some(dir) = native::interrupted_destroy(params) {
-            let dir = String::from_utf8_lossy(&dir);
-            println!("first: finish the interrupted destroy of {dir}");
+        match native::interrupted_destroy(params) {
+            Journal::Unfinished(removal) => {
+                let dir = String::from_utf8_lossy(removal.config_dir());
+                println!("first: finish the interrupted destroy of {dir}");
+            }
+            Journal::Rejected(why) => {
+                let why = String::from_utf8_lossy(&why.text()).into_owned();
+                println!("first: set aside the destroy journal, not acted on: {why}");
+            }
+            Journal::Absent | Journal::Uncommitted => {}
         }
     } else {
         native::finish_interrupted_destroy(params);
@@ -86,6 +96,11 @@ pub fn perform(
             if options.verbose {
                 diag::info(route.as_bytes());
             }
+            // D4 after the refusals `decide` made; destroy's come in its
+            // work, after the instance is found stopped.
+            if matches!(action, Action::Create { .. } | Action::Import { .. }) {
+                plan.surroundings.confine(&plan.target)?;
+            }
             if options.dry_run {
                 let mut preview = preview::Preview::default();
                 work.carry_out(&mut preview, params, &plan, &env)?;
@@ -103,10 +118,17 @@ pub fn perform(
     if options.verbose {
         diag::info(route.as_bytes());
     }
-    if matches!(action, Action::Destroy)
-        && checks::script_would_proceed_with_destroy(params, &plan.target)
-    {
-        refuse_destroy_of_queued_mail(params, &plan, &env, options.dry_run)?;
+    match action {
+        Action::Create { .. } | Action::Import { .. }
+            if checks::script_would_proceed_with_create(params, action, &plan.target) =>
+        {
+            plan.surroundings.confine(&plan.target)?;
+        }
+        Action::Destroy if checks::script_would_proceed_with_destroy(params, &plan.target) => {
+            plan.surroundings.confine(&plan.target)?;
+            refuse_destroy_of_queued_mail(params, &plan, &env, options.dry_run)?;
+        }
+        _ => {}
     }
     if options.dry_run {
         preview::print_handover(&route, params, &plan, &env);

@@ -5,6 +5,7 @@
 //! in-process actions and postmulti-script's environment are made from
 //! the one [`Plan`].
 
+use super::confinement::Surroundings;
 use crate::cli::{Action, Assignment, Selection};
 use crate::config::Params;
 use crate::error::Result;
@@ -23,6 +24,9 @@ pub struct Plan {
     pub new_directories: Option<Vec<u8>>,
     /// Whether the name, the group, or both change (create, import, assign).
     pub renames: Renames,
+    /// What the target's directories must keep clear of (spec D4): the
+    /// other instances of the list, and Postfix's own directories.
+    pub surroundings: Surroundings,
 }
 
 /// Which of the target's name and group the action changes.
@@ -60,16 +64,27 @@ impl Plan {
         action: &Action,
         exist_ok: bool,
     ) -> Result<Planned> {
-        let planned = |target, new_list: Option<&[Instance]>, renames| {
+        let changes_the_list = matches!(
+            action,
+            Action::Create { .. } | Action::Import { .. } | Action::Destroy | Action::Deport
+        );
+        // `instances`: the list as the action leaves it.
+        let planned = |target: Instance, instances: &[Instance], renames| {
+            let others = instances
+                .iter()
+                .filter(|i| i.config_dir != target.config_dir)
+                .cloned()
+                .collect();
             Planned::Act(Box::new(Plan {
                 action: action.clone(),
+                surroundings: Surroundings::new(params, others),
                 target,
-                new_directories: new_list.map(directory_list),
+                new_directories: changes_the_list.then(|| directory_list(instances)),
                 renames,
             }))
         };
         Ok(match action {
-            Action::Init => planned(instance::primary(params), None, Renames::default()),
+            Action::Init => planned(instance::primary(params), &[], Renames::default()),
             Action::Create {
                 assignment,
                 overrides,
@@ -86,7 +101,7 @@ impl Plan {
                 }
                 let (new, renames) = new_instance(params, &mut claims, requested, assignment)?;
                 insert(&mut instances, new.clone(), selection, &mut claims)?;
-                planned(new, Some(&instances), renames)
+                planned(new, &instances, renames)
             }
             Action::Assign(assignment) => {
                 let instances = instance::load_all(params, &mut claims)?;
@@ -96,7 +111,7 @@ impl Plan {
                 if renames == Renames::default() {
                     return Ok(Planned::NothingToDo(Unchanged::SameNames));
                 }
-                planned(target, None, renames)
+                planned(target, &instances, renames)
             }
             Action::Destroy | Action::Deport => {
                 let mut instances = instance::load_all(params, &mut claims)?;
@@ -108,12 +123,12 @@ impl Plan {
                     fatal!(b"Cannot remove enabled instances");
                 }
                 let target = instances.remove(index);
-                planned(target, Some(&instances), Renames::default())
+                planned(target, &instances, Renames::default())
             }
             Action::Enable | Action::Disable => {
                 let instances = instance::load_all(params, &mut claims)?;
                 let target = instances[select_existing(&instances, selection)?].clone();
-                planned(target, None, Renames::default())
+                planned(target, &instances, Renames::default())
             }
         })
     }

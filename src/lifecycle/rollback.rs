@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use super::plan::Plan;
 use crate::config::Params;
 use crate::maincf::write::update_main_cf;
-use crate::maincf::{main_cf_path, path};
+use crate::maincf::{main_cf_path, path, regular};
 use crate::msg;
 
 /// What the script may change, as it was.
@@ -53,10 +53,10 @@ impl Snapshot {
         }
         Snapshot {
             primary_dir: params.config_dir.clone(),
-            primary_main_cf: fs::read(main_cf_path(&params.config_dir)).ok(),
+            primary_main_cf: regular::read(&main_cf_path(&params.config_dir)).ok(),
             instance_dir: instance.clone(),
-            instance_main_cf: fs::read(main_cf_path(instance)).ok(),
-            instance_master_cf: fs::read(path(&msg!(instance, b"/master.cf"))).ok(),
+            instance_main_cf: regular::read(&main_cf_path(instance)).ok(),
+            instance_master_cf: regular::read(&path(&msg!(instance, b"/master.cf"))).ok(),
             made,
             kept,
         }

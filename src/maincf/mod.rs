@@ -1,7 +1,8 @@
 //! main.cf and master.cf handling, with Postfix's semantics and nothing
 //! else of postmulti's: reading (logical lines, `name = value`), `$name`
-//! expansion, the built-in defaults, postconf's editor, and postconf's
-//! protocol for writing main.cf.
+//! expansion, the built-in defaults, postconf's editor, postconf's
+//! protocol for writing main.cf, and opening the files postmulti reads
+//! and writes (regular files only, never blocking).
 
 #![forbid(unsafe_code)]
 
@@ -11,6 +12,7 @@ pub mod expand;
 pub mod mastercf;
 pub mod parameters;
 pub mod parse;
+pub mod regular;
 pub mod write;
 
 use std::ffi::OsStr;

@@ -21,6 +21,7 @@ use std::path::Path;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
+use super::regular;
 use crate::error::{Error, Result};
 use crate::msg;
 
@@ -87,13 +88,17 @@ impl TempFile {
     fn open_locked(path: Vec<u8>) -> Result<TempFile> {
         loop {
             // No O_TRUNC: the content is not ours until we hold the lock.
-            let file = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(TEMP_MODE)
-                .open(os(&path))
-                .map_err(|err| Error::io("open", &path, err))?;
+            // A FIFO or device under the temporary name is refused, at
+            // once (postconf would wait on it for ever).
+            let file = regular::open(
+                Path::new(os(&path)),
+                OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .mode(TEMP_MODE),
+            )
+            .map_err(|err| Error::io("open", &path, err))?;
             let file = lock_exclusive(file).map_err(|err| Error::io("lock", &path, err))?;
             let held = file
                 .metadata()
@@ -175,7 +180,7 @@ pub fn read_main_cf(config_dir: &[u8]) -> Result<Vec<u8>> {
 }
 
 fn read_current(path: &[u8]) -> Result<Vec<u8>> {
-    let mut file = File::open(os(path))
+    let mut file = regular::open(Path::new(os(path)), OpenOptions::new().read(true))
         .map_err(|err| Error::with_errno(msg!("open ", path, " for reading"), &err))?;
     let mut content = Vec::new();
     file.read_to_end(&mut content)
@@ -186,7 +191,11 @@ fn read_current(path: &[u8]) -> Result<Vec<u8>> {
 /// Makes the rename durable.  Some file systems cannot fsync a directory
 /// (EINVAL); there is nothing more to do on those.
 fn sync_directory(dir: &Path) -> Result<()> {
-    match File::open(dir).and_then(|d| d.sync_all()) {
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(dir);
+    match opened.and_then(|d| d.sync_all()) {
         Err(err) if err.raw_os_error() != Some(libc::EINVAL) => {
             Err(Error::io("fsync", dir.as_os_str().as_bytes(), err))
         }
@@ -310,6 +319,31 @@ mod tests {
             dir.path().display()
         );
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn a_fifo_under_the_temporary_name_is_refused_at_once() {
+        let dir = with_main_cf("a = 1\n");
+        let temp = dir.path().join("main.cf.tmp");
+        nix::unistd::mkfifo(&temp, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let err = set(&dir_bytes(&dir), "b", "2").unwrap_err();
+        let expected = format!("open {}: not a regular file", temp.display());
+        assert_eq!(err.to_string(), expected);
+        assert_eq!(
+            fs::read_to_string(dir.path().join("main.cf")).unwrap(),
+            "a = 1\n"
+        );
+    }
+
+    #[test]
+    fn a_fifo_for_main_cf_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let main_cf = dir.path().join("main.cf");
+        nix::unistd::mkfifo(&main_cf, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+        let err = set(&dir_bytes(&dir), "b", "2").unwrap_err();
+        let expected = format!("open {} for reading: not a regular file", main_cf.display());
+        assert_eq!(err.to_string(), expected);
+        assert!(!dir.path().join("main.cf.tmp").exists());
     }
 
     #[test]

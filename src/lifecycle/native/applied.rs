@@ -5,13 +5,14 @@
 
 use std::fs::{self, Metadata};
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::files::{copy_file, install, make_directory, write_new};
+use super::files::{
+    copy_file, install, make_directory, remove_directory, remove_file, write_atomically, write_new,
+};
 use super::undo::Undo;
 use crate::config::Params;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lifecycle::changes::{Changes, Tree};
 use crate::lifecycle::checks::postfix_status_says_running;
 use crate::lifecycle::environment::Environment;
@@ -115,14 +116,11 @@ impl Changes for Applied {
     }
 
     fn remove_directory(&mut self, dir: &Path) -> std::io::Result<()> {
-        fs::remove_dir(dir)
+        remove_directory(dir)
     }
 
     fn remove_file(&mut self, file: &Path) -> std::io::Result<()> {
-        if fs::symlink_metadata(file).is_ok_and(|m| m.is_file()) {
-            self.undo.will_replace(file)?;
-        }
-        fs::remove_file(file)
+        remove_file(file, &mut self.undo)
     }
 
     fn set_parameters(
@@ -155,11 +153,7 @@ impl Changes for Applied {
     }
 
     fn write_journal(&mut self, journal: &Path, content: &[u8]) -> Result<()> {
-        let fail = |e: std::io::Error| Error::io("write", journal.as_os_str().as_bytes(), e);
-        let mut file = fs::File::create(journal).map_err(fail)?;
-        file.write_all(content).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
-        Ok(())
+        write_atomically(journal, content)
     }
 
     fn remove_journal(&mut self, journal: &Path) {

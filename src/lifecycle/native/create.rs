@@ -13,7 +13,7 @@
 //! the script's postconf runs would print a warning.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ use super::set_permissions::{self, InstanceFacts, SetPermissions};
 use super::{Decline, Stop};
 use crate::cli::Action;
 use crate::config::Params;
-use crate::error::{Error, Result};
+use crate::error::{Result, strerror};
 use crate::instance::Instance;
 use crate::instance::secondary::SilentMainCf;
 use crate::lifecycle::changes::{Changes, make_directories};
@@ -31,9 +31,9 @@ use crate::lifecycle::checks::is_regular_file;
 use crate::lifecycle::plan::Plan;
 use crate::lifecycle::postconf::edited;
 use crate::lifecycle::registry::{Alternate, update_instance_directories};
-use crate::lifecycle::voice::script_fatal;
+use crate::lifecycle::voice::{gnu_quote, script_fatal, tool_error, tool_io_error};
 use crate::maincf::edit::EditMode;
-use crate::maincf::{defaults, main_cf_path, path};
+use crate::maincf::{defaults, main_cf_path, path, regular};
 use crate::msg;
 
 /// The install parameters a new instance shares with the primary: copied
@@ -180,7 +180,7 @@ pub fn prepare(
 /// A file the script copies or edits; one we cannot read is left to the
 /// script, whose tools say why.
 fn read(file: &Path) -> std::result::Result<Vec<u8>, Decline> {
-    fs::read(file).map_err(|_| Decline::Unreadable(file.to_path_buf()))
+    regular::read(file).map_err(|_| Decline::Unreadable(file.to_path_buf()))
 }
 
 /// The script's new main.cf: the prototype with the shared parameters the
@@ -313,10 +313,7 @@ impl Creation {
                 print_warnings(warnings);
                 let staged_main = staging.join("main.cf");
                 changes.write_new(&staged_main, main_cf, 0o644, None)?;
-                let shown = master_proto.as_os_str().as_bytes();
-                let proto_meta =
-                    fs::metadata(master_proto).map_err(|e| Error::io("stat", shown, e))?;
-                let proto = fs::read(master_proto).map_err(|e| Error::io("read", shown, e))?;
+                let (proto, proto_meta) = read_source(master_proto)?;
                 let staged_master = staging.join("master.cf");
                 changes.write_new(
                     &staged_master,
@@ -347,6 +344,25 @@ impl Creation {
         let directories = plan.new_directories.as_deref().unwrap_or_default();
         update_instance_directories(changes, params, directories, dir, Alternate::Forget)
     }
+}
+
+/// A prototype as `cp -p` reads it: its content and metadata, failures in
+/// cp's words.
+fn read_source(source: &Path) -> Result<(Vec<u8>, fs::Metadata)> {
+    let cp = |what: &str, e: &std::io::Error| tool_io_error(&msg!(b"cp: ", what), source, e);
+    let mut file = regular::open(source, fs::File::options().read(true)).map_err(|e| {
+        tool_error(&msg!(
+            b"cp: cannot open ",
+            gnu_quote(source.as_os_str().as_bytes()),
+            b" for reading: ",
+            strerror(&e)
+        ))
+    })?;
+    let meta = file.metadata().map_err(|e| cp("cannot stat", &e))?;
+    let mut content = Vec::new();
+    file.read_to_end(&mut content)
+        .map_err(|e| cp("error reading", &e))?;
+    Ok((content, meta))
 }
 
 fn print_warnings(lines: &[Vec<u8>]) {

@@ -17,7 +17,6 @@
 //! The data the scripts read (postfix-files, the prototypes, main.cf) is
 //! read where it is used.
 
-use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +26,7 @@ use crate::config::Params;
 use crate::config::installation::{self, Release};
 use crate::instance::secondary::SilentMainCf;
 use crate::maincf::expand::parse_compatibility_level;
-use crate::maincf::path;
+use crate::maincf::{path, regular};
 use crate::msg;
 
 /// Debian's hook at the end of post-install's create-missing step, and the
@@ -103,9 +102,9 @@ impl Known {
         ];
         let texts: Vec<Vec<u8>> = scripts
             .iter()
-            .map(|s| fs::read(s).map_err(|_| Decline::Unreadable(s.clone())))
+            .map(|s| regular::read(s).map_err(|_| Decline::Unreadable(s.clone())))
             .collect::<Result<_, _>>()?;
-        let packaged = fs::read(DPKG_MD5SUMS).ok();
+        let packaged = regular::read(Path::new(DPKG_MD5SUMS)).ok();
         let label = match &packaged {
             Some(md5sums) => {
                 for (script, text) in scripts.iter().zip(&texts) {
@@ -198,7 +197,8 @@ fn check_upstream(release: Release, scripts: &[PathBuf], texts: &[Vec<u8>]) -> R
 /// flavour we know.
 fn debian_hook(md5sums: &[u8]) -> Result<ConfigureInstance, Decline> {
     let script = Path::new(DEBIAN_CONFIGURE_INSTANCE);
-    let read = |file: &Path| fs::read(file).map_err(|_| Decline::Unreadable(file.to_path_buf()));
+    let read =
+        |file: &Path| regular::read(file).map_err(|_| Decline::Unreadable(file.to_path_buf()));
     let text = read(script)?;
     check_packaged(md5sums, script, &text)?;
     let syncfiles = Path::new(DEBIAN_SYNCFILES);

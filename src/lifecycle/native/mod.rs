@@ -18,7 +18,7 @@ mod undo;
 
 pub use applied::Applied;
 pub use destroy::{
-    finish_interrupted as finish_interrupted_destroy, interrupted as interrupted_destroy,
+    Journal, finish_interrupted as finish_interrupted_destroy, interrupted as interrupted_destroy,
 };
 
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ use super::plan::Plan;
 use crate::cli::Action;
 use crate::config::Params;
 use crate::error::{Error, Result};
-use crate::instance::secondary::SilentMainCf;
+use crate::instance::secondary::{self, SilentMainCf};
 use installation::Known;
 
 /// Who does an action.
@@ -49,7 +49,7 @@ pub enum Work {
     Assign,
     Deport,
     Create(Box<create::Creation>),
-    Destroy(destroy::Removal),
+    Destroy(Box<destroy::Removal>),
 }
 
 /// Why an action is left to postmulti-script: each is a case whose exact
@@ -122,7 +122,9 @@ pub fn decide(params: &Params, plan: &Plan) -> Result<Route> {
             return Ok((Work::Init, Known::recognise(params)?));
         }
         // The script's first check for every other action; it reads the
-        // primary's main.cf as postconf, which must have nothing to say.
+        // primary's main.cf as postconf, which must have nothing to say
+        // (and must not wait on a FIFO for master.cf).
+        secondary::refuse_special_files(&params.config_dir)?;
         let primary = SilentMainCf::read(&params.config_dir).ok_or(Decline::PrimaryNotSilent)?;
         let (Some(wrapper), Some(enable)) = (
             primary.expanded("multi_instance_wrapper"),
@@ -136,7 +138,7 @@ pub fn decide(params: &Params, plan: &Plan) -> Result<Route> {
             Action::Create { .. } | Action::Import { .. } => {
                 Work::Create(Box::new(create::prepare(params, &known, &primary, plan)?))
             }
-            Action::Destroy => Work::Destroy(destroy::prepare(params, &known, plan)?),
+            Action::Destroy => Work::Destroy(Box::new(destroy::prepare(params, &known, plan)?)),
             Action::Enable => Work::SetEnable(true),
             Action::Disable => Work::SetEnable(false),
             Action::Assign(_) => Work::Assign,

@@ -33,6 +33,7 @@ use crate::error::{Result, strerror};
 use crate::lifecycle::changes::{Changes, make_directories};
 use crate::lifecycle::voice::{tool_error, tool_io_error};
 use crate::maincf::mastercf::master_fields;
+use crate::maincf::regular;
 use crate::maincf::{LineEvent, path, scan_logical_lines};
 use crate::msg;
 
@@ -120,7 +121,7 @@ pub fn plan(
     ];
     let mut entries = Vec::new();
     for list in postfix_files(&params.meta_directory)? {
-        let text = fs::read(&list).map_err(|_| Decline::Unreadable(list.clone()))?;
+        let text = regular::read(&list).map_err(|_| Decline::Unreadable(list.clone()))?;
         for line in text.split(|&b| b == b'\n') {
             if let Some(entry) = instance_entry(line, &variables)? {
                 entries.push(entry);

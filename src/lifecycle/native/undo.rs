@@ -5,9 +5,12 @@
 
 use std::ffi::OsStr;
 use std::fs;
+use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+use crate::maincf::regular;
 
 enum Change {
     MadeDirectory(PathBuf),
@@ -57,10 +60,24 @@ impl Undo {
         Ok(())
     }
 
-    /// Call before replacing or removing the regular file `path`.
+    /// Call before replacing or removing the regular file `path`; anything
+    /// else there (a FIFO, a device) is refused, never read.
     pub fn will_replace(&mut self, path: &Path) -> std::io::Result<()> {
         let metadata = fs::symlink_metadata(path)?;
-        let content = fs::read(path)?;
+        let content = regular::read(path)?;
+        self.0.push(Change::Replaced {
+            path: path.to_path_buf(),
+            content,
+            metadata,
+        });
+        Ok(())
+    }
+
+    /// Call before removing the regular file `path`, open as `file`.
+    pub fn will_remove(&mut self, path: &Path, mut file: fs::File) -> std::io::Result<()> {
+        let metadata = file.metadata()?;
+        let mut content = Vec::new();
+        file.read_to_end(&mut content)?;
         self.0.push(Change::Replaced {
             path: path.to_path_buf(),
             content,
@@ -136,19 +153,27 @@ fn restore_file(path: &Path, content: &[u8], metadata: &fs::Metadata) {
     let mut temp = path.as_os_str().as_bytes().to_vec();
     temp.extend_from_slice(b".undo");
     let temp = Path::new(OsStr::from_bytes(&temp));
-    let restored = fs::write(temp, content).and_then(|()| {
-        let file = fs::File::options().write(true).open(temp)?;
-        let times = fs::FileTimes::new()
-            .set_accessed(metadata.accessed()?)
-            .set_modified(metadata.modified()?);
-        file.set_times(times)?;
-        std::os::unix::fs::fchown(&file, Some(metadata.uid()), Some(metadata.gid()))?;
-        file.set_permissions(fs::Permissions::from_mode(metadata.mode() & 0o7777))?;
-        fs::rename(temp, path)
-    });
-    if restored.is_err() {
+    if write_back(temp, content, metadata)
+        .and_then(|()| fs::rename(temp, path))
+        .is_err()
+    {
         let _ = fs::remove_file(temp);
     }
+}
+
+/// `content` into the regular file `temp`, with `metadata`'s times,
+/// owner and mode.
+fn write_back(temp: &Path, content: &[u8], metadata: &fs::Metadata) -> std::io::Result<()> {
+    let mut options = fs::File::options();
+    options.write(true).create(true).truncate(true);
+    let mut file = regular::open(temp, &mut options)?;
+    file.write_all(content)?;
+    let times = fs::FileTimes::new()
+        .set_accessed(metadata.accessed()?)
+        .set_modified(metadata.modified()?);
+    file.set_times(times)?;
+    std::os::unix::fs::fchown(&file, Some(metadata.uid()), Some(metadata.gid()))?;
+    file.set_permissions(fs::Permissions::from_mode(metadata.mode() & 0o7777))
 }
 
 #[cfg(test)]

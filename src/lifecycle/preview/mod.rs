@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::instance::status::{self, Master};
 use crate::lifecycle::voice::tool_io_error;
 use crate::maincf::write::read_main_cf;
-use crate::maincf::{main_cf_path, path};
+use crate::maincf::{main_cf_path, path, regular};
 use crate::msg;
 
 /// Owner, group and permission bits.
@@ -190,7 +190,7 @@ impl Preview {
                 }
                 line.push(b'\n');
                 if let Some(from) = &made.from {
-                    let original = fs::read(from).unwrap_or_default();
+                    let original = regular::read(from).unwrap_or_default();
                     line.extend(diff::unified(
                         &shown(from),
                         &shown(&made.path),
@@ -434,7 +434,7 @@ impl Changes for Preview {
             ownership: Ownership::of(like),
             gone: false,
             from: None,
-            content: fs::read(source).unwrap_or_default(),
+            content: regular::read(source).unwrap_or_default(),
         });
         Ok(())
     }
