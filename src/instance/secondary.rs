@@ -223,6 +223,43 @@ mod tests {
         }
     }
 
+    /// Found by tests/fuzz_differential.rs (docs/fuzzing.md): main.cf
+    /// files that set only parameters Postfix knows, whose five values
+    /// expand without a word, and about which Postfix 3.11.7's
+    /// `postconf -xc DIR -h queue_directory data_directory
+    /// multi_instance_name multi_instance_group multi_instance_enable`
+    /// still says something, because it scans and evaluates every value of
+    /// main.cf, not only those it prints:
+    ///
+    /// * `relayhost = $fz_undef`: `warning: DIR/main.cf: undefined
+    ///   parameter: fz_undef` (the five values follow);
+    /// * `relayhost = ${mail_name:$}`: `warning: empty macro name: "$"` (a
+    ///   branch expansion does not take is still scanned);
+    /// * `relayhost = ${x`: `warning: truncated macro reference: "${x"`,
+    ///   twice, then `fatal: macro processing error`;
+    /// * `compatibility_level = junk`: `warning: malformed compatibility
+    ///   level syntax: "junk"`, `fatal: macro processing error`;
+    /// * `inet_interfaces = x`: `fatal: config variable inet_interfaces:
+    ///   host not found: x`.
+    ///
+    /// SilentMainCf answers for each, so postmulti shows values where the
+    /// real one passes on postconf's warnings or its fatal error.
+    #[test]
+    #[ignore = "SilentMainCf looks only at the values it is asked for"]
+    fn silent_main_cf_looks_at_every_value() {
+        let answered: Vec<&str> = [
+            "relayhost = $fz_undef\n",
+            "relayhost = ${mail_name:$}\n",
+            "relayhost = ${x\n",
+            "compatibility_level = junk\n",
+            "inet_interfaces = x\n",
+        ]
+        .into_iter()
+        .filter(|main_cf| read_in_process(&instance(main_cf, Some("")).1).is_some())
+        .collect();
+        assert!(answered.is_empty(), "answered in-process: {answered:?}");
+    }
+
     #[test]
     fn whitespace_is_collapsed() {
         assert_eq!(collapse_whitespace(b" a \t b\r\n c "), b"a b c");
