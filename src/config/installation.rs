@@ -604,6 +604,11 @@ pub fn for_tests() -> &'static Installation {
     })
 }
 
+/// The fuzzers' random number generator, for the cache parser's fuzz test.
+#[cfg(test)]
+#[path = "../../tests/fuzzgen/rng.rs"]
+mod fuzz_rng;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -684,5 +689,57 @@ mod tests {
         assert_eq!(read.knows(b"c"), Some(false));
         assert!(parse_cache(&text, "OTHER").is_none());
         assert!(parse_cache(&text[..text.len() / 2], "ID").is_none());
+    }
+
+    /// Panic fuzzing of the cache parser (docs/fuzzing.md; the other
+    /// parsers' is tests/fuzz_panic.rs, which cannot reach this private
+    /// one): well-formed caches, mutated, truncated and shuffled.
+    /// `POSTMULTI_FUZZ_INPUTS` inputs (default 100000), from
+    /// `POSTMULTI_FUZZ_SEED`.  A panic fails with the seed and the index.
+    #[test]
+    fn the_cache_parser_never_panics() {
+        use super::fuzz_rng::{Rng, count_from_env, seed_from_env};
+        let seed = seed_from_env("POSTMULTI_FUZZ_SEED", 20_260_601);
+        let inputs = count_from_env("POSTMULTI_FUZZ_INPUTS", 100_000);
+        let mut good = format!("{CACHE_MAGIC}\nID\n").into_bytes();
+        for (name, value) in INSTALLATION_PARAMETERS {
+            good.extend_from_slice(&crate::msg!(name, b" = ", value, b"\n"));
+        }
+        good.extend_from_slice(b"quiet_parameter_names = a b c\n");
+        for index in 0..inputs {
+            let mut rng = Rng::for_case(seed, index);
+            let mut text = good.clone();
+            if rng.chance(1, 4) {
+                let mut lines: Vec<Vec<u8>> =
+                    text.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+                for _ in 0..1 + rng.below(3) {
+                    let (a, b) = (rng.below(lines.len()), rng.below(lines.len()));
+                    lines.swap(a, b);
+                }
+                text = lines.join(&b'\n');
+            }
+            for _ in 0..rng.below(6) {
+                let at = rng.below(text.len() + 1);
+                match rng.below(4) {
+                    0 if at < text.len() => text[at] = rng.byte(),
+                    1 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    2 => text.truncate(at),
+                    _ => text.insert(at, *rng.pick(b"= \n\0\xffa")),
+                }
+            }
+            let result = std::panic::catch_unwind(|| {
+                if let Some(installation) = parse_cache(&text, "ID") {
+                    let _ = installation.release();
+                    let _ = installation.accepts_quietly(b"a");
+                }
+            });
+            assert!(
+                result.is_ok(),
+                "seed {seed} input {index}: parse_cache panicked on {:?}",
+                String::from_utf8_lossy(&text)
+            );
+        }
     }
 }

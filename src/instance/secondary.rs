@@ -123,7 +123,47 @@ impl SilentMainCf {
         let values_quiet = cf
             .names()
             .all(|n| value_is_quiet(cf.get(n).unwrap_or_default(), &defined, &value_of));
-        (clean && all_known && values_quiet).then_some(SilentMainCf { cf })
+        let silent = SilentMainCf { cf };
+        (clean && all_known && values_quiet && silent.start_up_values_pass()).then_some(silent)
+    }
+
+    /// Whether the values postconf itself checks when it starts (the
+    /// compatibility level other defaults compare with, the network
+    /// settings it resolves) are ones it passes without a word: a plain
+    /// level, known protocol names, interfaces that are `all`,
+    /// `loopback-only` or numeric addresses (a host name may not
+    /// resolve).
+    fn start_up_values_pass(&self) -> bool {
+        let tokens = |name: &str| -> Option<Vec<Vec<u8>>> {
+            let value = self.expanded(name)?;
+            Some(
+                value
+                    .split(|b| b" \t\r\n,".contains(b))
+                    .filter(|t| !t.is_empty())
+                    .map(<[u8]>::to_vec)
+                    .collect(),
+            )
+        };
+        let set = |name: &str| self.cf.get(name.as_bytes()).is_some();
+        let level_passes = !set("compatibility_level")
+            || self
+                .expanded("compatibility_level")
+                .is_some_and(|l| expand::parse_compatibility_level(&l).is_some());
+        let protocols_pass = !set("inet_protocols")
+            || tokens("inet_protocols").is_some_and(|t| {
+                t.iter()
+                    .all(|p| [&b"all"[..], b"ipv4", b"ipv6"].contains(&p.as_slice()))
+            });
+        let interfaces_pass = !set("inet_interfaces")
+            || tokens("inet_interfaces").is_some_and(|t| {
+                t.iter().all(|i| {
+                    i == b"all"
+                        || i == b"loopback-only"
+                        || std::str::from_utf8(i)
+                            .is_ok_and(|a| a.parse::<std::net::IpAddr>().is_ok())
+                })
+            });
+        level_passes && protocols_pass && interfaces_pass
     }
 
     /// `postconf -h name`: the setting, else the default, unexpanded.
@@ -311,6 +351,54 @@ mod tests {
             let (_d, dir) = instance(main_cf, master_cf);
             assert_eq!(read_in_process(&dir), None, "{main_cf:?}");
         }
+    }
+
+    /// Found by tests/fuzz_differential.rs (docs/fuzzing.md): main.cf
+    /// files that set only parameters Postfix knows, whose five values
+    /// expand without a word, and about which Postfix 3.11.7's
+    /// `postconf -xc DIR -h queue_directory data_directory
+    /// multi_instance_name multi_instance_group multi_instance_enable`
+    /// still says something, because it scans and evaluates every value of
+    /// main.cf, not only those it prints:
+    ///
+    /// * `relayhost = $fz_undef`: `warning: DIR/main.cf: undefined
+    ///   parameter: fz_undef` (the five values follow);
+    /// * `relayhost = ${mail_name:$}`: `warning: empty macro name: "$"` (a
+    ///   branch expansion does not take is still scanned);
+    /// * `relayhost = ${x`: `warning: truncated macro reference: "${x"`,
+    ///   twice, then `fatal: macro processing error`;
+    /// * `compatibility_level = junk`: `warning: malformed compatibility
+    ///   level syntax: "junk"`, `fatal: macro processing error`;
+    /// * `inet_interfaces = x`: `fatal: config variable inet_interfaces:
+    ///   host not found: x`.
+    ///
+    /// SilentMainCf must answer for none, so that postmulti passes on
+    /// postconf's words; it still answers for the plain forms of those
+    /// values.
+    #[test]
+    fn silent_main_cf_looks_at_every_value() {
+        for plain in [
+            "compatibility_level = 3.6\n",
+            "inet_interfaces = 127.0.0.1, ::1\n",
+            "inet_interfaces = loopback-only\ninet_protocols = ipv4\n",
+        ] {
+            assert!(
+                read_in_process(&instance(plain, Some("")).1).is_some(),
+                "{plain:?}"
+            );
+        }
+        let answered: Vec<&str> = [
+            "relayhost = $fz_undef\n",
+            "relayhost = ${mail_name:$}\n",
+            "relayhost = ${x\n",
+            "compatibility_level = junk\n",
+            "inet_interfaces = x\n",
+            "inet_protocols = bogus\n",
+        ]
+        .into_iter()
+        .filter(|main_cf| read_in_process(&instance(main_cf, Some("")).1).is_some())
+        .collect();
+        assert!(answered.is_empty(), "answered in-process: {answered:?}");
     }
 
     #[test]

@@ -353,8 +353,9 @@ impl<L: Lookup> Context<'_, L> {
             .count();
         let op = &after[..op_len];
         if !matches!(op, b"==" | b"!=" | b"<" | b"<=" | b">=" | b">") {
+            // The doubled quotes are Postfix's own.
             let mut msg =
-                b"\"==\" or \"!=\" or \"<\" or \"<=\" or \">=\" or \">\" expected at: \"..."
+                b"\"==\" or \"!=\"\" or \"<\"\" or \"<=\"\" or \">=\"\" or \">\" expected at: \"..."
                     .to_vec();
             msg.extend_from_slice(left);
             msg.extend_from_slice(b"}>>>");
