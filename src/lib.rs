@@ -61,6 +61,25 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
             println!("postmulti (Rust) {}", env!("CARGO_PKG_VERSION"));
             return Ok(0);
         }
+        Ok(Parsed::ManPage) => {
+            print!("{}", cli::manpage::render());
+            return Ok(0);
+        }
+        Ok(Parsed::Completions(shell)) => {
+            return match cli::completions::script(shell.as_bytes()) {
+                Some(script) => {
+                    print!("{script}");
+                    Ok(0)
+                }
+                None => Err(Error::Fatal(msg!(
+                    b"--completions needs one of ",
+                    cli::flags::SHELLS.join(", "),
+                    b": '",
+                    shell.as_bytes(),
+                    b"'"
+                ))),
+            };
+        }
         // At boot, before anything could start a process: files only.
         Ok(Parsed::SystemdGenerator(dirs)) => return Ok(systemd::generator::run(&dirs)),
         _ => {}
@@ -101,7 +120,13 @@ fn run(prog: &[u8], args: &[OsString]) -> Result<u8> {
 
     let invocation = match parsed {
         Ok(Parsed::Run(invocation)) => invocation,
-        Ok(Parsed::Help | Parsed::Version | Parsed::SystemdGenerator(_)) => {
+        Ok(
+            Parsed::Help
+            | Parsed::Version
+            | Parsed::ManPage
+            | Parsed::Completions(_)
+            | Parsed::SystemdGenerator(_),
+        ) => {
             unreachable!("handled above")
         }
         Err(UsageError::Getopt(line)) => {

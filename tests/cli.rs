@@ -160,6 +160,38 @@ fn help_and_version_need_no_configuration() {
 }
 
 #[test]
+fn the_manual_page_and_completions_need_no_configuration() {
+    postmulti()
+        .arg("--man-page")
+        .env("MAIL_CONFIG", "/nonexistent")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(".TH POSTMULTI 1 "))
+        .stdout(predicate::str::contains(
+            ".SH \"MULTIPLE INSTANCES UNDER SYSTEMD\"",
+        ));
+    for (shell, first) in [
+        ("bash", "# bash completion for postmulti(1)"),
+        ("zsh", "#compdef postmulti\n"),
+        ("fish", "# fish completion for postmulti(1)"),
+    ] {
+        postmulti()
+            .args(["-l", &format!("--completions={shell}")])
+            .env("MAIL_CONFIG", "/nonexistent")
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with(first));
+    }
+    postmulti()
+        .args(["--completions", "csh"])
+        .env("MAIL_CONFIG", "/nonexistent")
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr("postmulti: fatal: --completions needs one of bash, zsh, fish: 'csh'\n");
+}
+
+#[test]
 fn main_cf_is_read_before_options() {
     postmulti()
         .args(["-z", "-l"])

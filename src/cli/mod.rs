@@ -7,11 +7,14 @@
 //! counting rules of `-a/-g/-i` and of repeated modes), so the grammar is
 //! built on clap's lexer, `clap_lex`, which gives getopt-style clusters.
 //! Long options do not exist in postmulti; ours are extensions only.  The
-//! options themselves are described once, in [`flags`].
+//! options themselves are described once, in [`flags`]; [`manpage`] and
+//! [`completions`] are made from that description.
 
 #![forbid(unsafe_code)]
 
+pub mod completions;
 pub mod flags;
+pub mod manpage;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -138,6 +141,10 @@ pub enum Parsed {
     Run(Invocation),
     Help,
     Version,
+    /// `--man-page`.
+    ManPage,
+    /// `--completions SHELL` (or `=SHELL`): the shell, as given.
+    Completions(OsString),
     /// `--systemd-generator DIR...`: the arguments after it.
     SystemdGenerator(Vec<OsString>),
 }
@@ -216,22 +223,33 @@ pub fn parse(prog: &[u8], args: &[OsString]) -> Result<Parsed, UsageError> {
         if let Some((name, value)) = arg.to_long() {
             raw.next(&mut cursor);
             let value = value.map(|v| v.as_bytes().to_vec());
-            match (name, value) {
-                (Ok("help"), None) => return Ok(Parsed::Help),
-                (Ok("systemd-generator"), None) => {
+            // Only the table's long options exist, so none can be parsed
+            // that --help, the manual page and the completions lack.
+            let known = name.ok().and_then(flags::long).and_then(|f| f.long);
+            match (known, value) {
+                (Some("help"), None) => return Ok(Parsed::Help),
+                (Some("systemd-generator"), None) => {
                     let rest = raw
                         .remaining(&mut cursor)
                         .map(OsStr::to_os_string)
                         .collect();
                     return Ok(Parsed::SystemdGenerator(rest));
                 }
-                (Ok("version"), None) => return Ok(Parsed::Version),
-                (Ok("status"), None) => extensions.status = true,
-                (Ok("keep-going"), None) => extensions.keep_going = true,
-                (Ok("dry-run"), None) => extensions.dry_run = true,
-                (Ok("exist-ok"), None) => extensions.exist_ok = true,
-                (Ok("parallel"), None) => extensions.parallel = Some(Parallel::Cpus),
-                (Ok("parallel"), Some(n)) => {
+                (Some("version"), None) => return Ok(Parsed::Version),
+                (Some("man-page"), None) => return Ok(Parsed::ManPage),
+                (Some("completions"), Some(shell)) => {
+                    return Ok(Parsed::Completions(OsString::from_vec(shell)));
+                }
+                (Some("completions"), None) => {
+                    let shell = raw.next_os(&mut cursor).unwrap_or_default();
+                    return Ok(Parsed::Completions(shell.to_os_string()));
+                }
+                (Some("status"), None) => extensions.status = true,
+                (Some("keep-going"), None) => extensions.keep_going = true,
+                (Some("dry-run"), None) => extensions.dry_run = true,
+                (Some("exist-ok"), None) => extensions.exist_ok = true,
+                (Some("parallel"), None) => extensions.parallel = Some(Parallel::Cpus),
+                (Some("parallel"), Some(n)) => {
                     let count = std::str::from_utf8(&n)
                         .ok()
                         .and_then(|n| n.parse::<usize>().ok())
@@ -688,5 +706,30 @@ mod tests {
     fn long_options_are_extensions() {
         assert_eq!(run(&["--help"]), Ok(Parsed::Help));
         assert_eq!(run(&["-l", "--version"]), Ok(Parsed::Version));
+        assert_eq!(run(&["--man-page"]), Ok(Parsed::ManPage));
+        for args in [&["--completions", "zsh"][..], &["--completions=zsh"]] {
+            assert_eq!(run(args), Ok(Parsed::Completions("zsh".into())));
+        }
+        assert_eq!(
+            run(&["--completions"]),
+            Ok(Parsed::Completions(OsString::new()))
+        );
+    }
+
+    #[test]
+    fn every_long_option_of_the_table_is_parsed() {
+        for flag in flags::FLAGS.iter() {
+            let Some(name) = flag.long else { continue };
+            let spelled = match flag.argument {
+                flags::Argument::None | flags::Argument::Rest(_) => format!("--{name}"),
+                flags::Argument::Required(_) | flags::Argument::Optional(_) => {
+                    format!("--{name}=1")
+                }
+            };
+            let invalid = Err(UsageError::Getopt(
+                b"postmulti: invalid option -- '-'\n".to_vec(),
+            ));
+            assert_ne!(run(&[&spelled, "-l"]), invalid, "{spelled}");
+        }
     }
 }
