@@ -834,16 +834,15 @@ mod worker {
         };
         let dialect = installation::postconf_dialect();
         let (want_file, want_err) = match EditRequest::new(mode, &case.args, dialect) {
-            Err(e) => (
-                case.main_cf.clone(),
-                msg(
-                    &msg(
-                        b"postconf: fatal: ",
-                        &printable(&e.fatal_text().unwrap_or_default()),
-                    ),
-                    b"\n",
-                ),
-            ),
+            Err(refusal) => {
+                let mut err: Vec<Vec<u8>> = refusal
+                    .warnings
+                    .iter()
+                    .map(|w| msg(b"postconf: warning: ", &printable(w)))
+                    .collect();
+                err.push(msg(b"postconf: fatal: ", &printable(&refusal.fatal)));
+                (case.main_cf.clone(), join_lines(&err))
+            }
             Ok((request, mut warnings)) => {
                 let (out, more) = apply(&case.main_cf, MAIN_CF, &request);
                 warnings.extend(more);
@@ -953,35 +952,10 @@ mod worker {
     /// Disagreements already known, each with an ignored regression test
     /// in tests/fuzz_regressions.rs (named in the comment); `None` for a
     /// new one.
-    pub fn known_kind(m: &Mismatch, case: &Case) -> Option<&'static str> {
+    pub fn known_kind(m: &Mismatch, _case: &Case) -> Option<&'static str> {
         let real_lines = lines(&m.real);
         let ours_lines = lines(&m.ours);
         match m.kind {
-            // edit_warnings_before_a_fatal_error: EditRequest::new returns
-            // the fatal error without the warnings postconf printed before.
-            "edit-stderr"
-                if ours_lines.len() == 1
-                    && ours_lines[0].starts_with(b"postconf: fatal: ")
-                    && real_lines.last() == ours_lines.last()
-                    && real_lines[..real_lines.len() - 1].iter().all(|l| {
-                        l.starts_with(b"postconf: warning: ignoring earlier request: ")
-                    }) =>
-            {
-                Some("edit-warnings-lost-before-fatal")
-            }
-            // remove_or_comment_out_with_equals_in_the_first_name: postconf
-            // takes a first argument with '=' for an implicit -e.
-            "edit-stderr"
-                if case.mode != "-e"
-                    && case.args.first().is_some_and(|a| a.contains(&b'='))
-                    && m.real
-                        == msg(
-                            b"postconf: fatal: specify one of -e, ",
-                            &msg(case.mode.as_bytes(), b"\n"),
-                        ) =>
-            {
-                Some("edit-first-argument-with-equals")
-            }
             // domain_functions_*: postconf validates the domain name and
             // does not lowercase ASCII.
             "expand-value" | "silent-values"

@@ -35,7 +35,15 @@ pub fn parameters_set(
         EditMode::Set,
         &edits(current),
         installation::postconf_dialect(),
-    )?;
+    )
+    .map_err(|refusal| {
+        // postconf warns about the arguments it read before the one it
+        // refuses; the fatal line follows (postconf_failed).
+        for warning in &refusal.warnings {
+            postconf_says("warning", warning);
+        }
+        Error::Fatal(refusal.fatal)
+    })?;
     for warning in &warnings {
         postconf_says("warning", warning);
     }
