@@ -34,17 +34,42 @@ pub struct Expanded {
 const NESTING_LIMIT: usize = 100;
 const WHITESPACE: &[u8] = b" \t\r\n";
 
+/// How deep `parse` may recurse in all, across the fresh counts of
+/// relational operands and function arguments.  Postfix has no such limit:
+/// its count starts again in each operand, so a self-reference through an
+/// operand overflows its stack (it dies of SIGSEGV).  Ours stops there with
+/// a nesting warning instead, its stack safe (a few hundred KiB at this
+/// depth).  Short of such a self-reference, getting this deep takes
+/// operands nested four deep, each at the end of a chain of a hundred
+/// references.
+const DEPTH_LIMIT: usize = 400;
+
 struct Context<'a, L: Lookup> {
     lookup: &'a mut L,
     recursive: bool,
     /// mac_expand's nesting count: one per token being expanded; a token
     /// that fails returns without giving its count back, as in Postfix.
+    /// Relational operands and function arguments are expanded by a
+    /// mac_expand() call of their own, which counts from zero.
     level: usize,
-    /// Whether an error was found: later tokens are not expanded (but
-    /// still counted, and so may add nesting warnings).
+    /// Whether an error was found in this mac_expand() call: later tokens
+    /// are not expanded (but still counted, and so may add nesting
+    /// warnings).
     failed: bool,
+    /// How deep `parse` is, over all the calls (see DEPTH_LIMIT).
+    depth: usize,
+    /// DEPTH_LIMIT was reached: everything stops.
+    aborted: bool,
     warnings: Vec<Vec<u8>>,
     undefined: Vec<Vec<u8>>,
+}
+
+/// Whether a reference that was expanded gives its nesting count back.
+enum Done {
+    Release,
+    /// Postfix's callback returns from a named function before it counts
+    /// down, whether the function succeeded or not.
+    Hold,
 }
 
 /// Expands `pattern`; with `recursive`, values of referenced names are
@@ -59,6 +84,8 @@ pub fn expand<L: Lookup>(
         recursive,
         level: 0,
         failed: false,
+        depth: 0,
+        aborted: false,
         warnings: Vec::new(),
         undefined: Vec::new(),
     };
@@ -125,15 +152,45 @@ impl<L: Lookup> Context<'_, L> {
     }
 
     fn expression(&mut self, expr: &[u8], out: &mut Vec<u8>) {
-        if self.enter(expr) && self.reference(expr, out).is_ok() {
+        if self.enter(expr) && matches!(self.reference(expr, out), Ok(Done::Release)) {
             self.level -= 1;
         }
     }
 
+    /// Expands `text` as a mac_expand() call of its own, as Postfix does
+    /// for relational operands and function arguments: its nesting count
+    /// and error state start afresh, and its error becomes ours.  Returns
+    /// whether it failed.
+    fn separately(&mut self, text: &[u8], out: &mut Vec<u8>) -> bool {
+        let level = std::mem::replace(&mut self.level, 0);
+        let failed = std::mem::replace(&mut self.failed, false);
+        let _ = self.parse(text, out);
+        let failed_here = self.failed;
+        self.level = level;
+        self.failed = failed || failed_here;
+        failed_here
+    }
+
     /// Splits `value` into literal text and `$` references (mac_parse()),
-    /// going on after a reference fails (a later one may add warnings);
-    /// the text after the last reference is expanded only if all is well.
+    /// going on after a token fails through literal text and `$name`s (each
+    /// may add a nesting warning) up to the next `${...}` or `$(...)`; the
+    /// text after the last reference is expanded only if all is well.
     fn parse(&mut self, value: &[u8], out: &mut Vec<u8>) -> Step {
+        if self.aborted {
+            self.failed = true;
+            return Err(());
+        }
+        if self.depth >= DEPTH_LIMIT {
+            self.aborted = true;
+            return self.error(quoted("unreasonable macro call nesting: ", value));
+        }
+        self.depth += 1;
+        let step = self.parse_tokens(value, out);
+        self.depth -= 1;
+        step
+    }
+
+    fn parse_tokens(&mut self, value: &[u8], out: &mut Vec<u8>) -> Step {
         let mut literal = Vec::new();
         let mut i = 0;
         while i < value.len() {
@@ -175,6 +232,11 @@ impl<L: Lookup> Context<'_, L> {
                     }
                     name = &value[start..end];
                     i = end + 1;
+                    // mac_parse() stops at a `${...}` or `$(...)` once a
+                    // token has failed (it goes on through `$name`s).
+                    if self.failed {
+                        return Err(());
+                    }
                 }
                 _ => {
                     let len = value[i..].iter().take_while(|&&b| is_name_byte(b)).count();
@@ -234,7 +296,7 @@ impl<L: Lookup> Context<'_, L> {
     /// Expands one reference: the text between `${` and `}` or after `$`.
     /// `Err` when it fails itself; a failure inside a value it expands
     /// does not stop it (Postfix goes on to check what follows).
-    fn reference(&mut self, expr: &[u8], out: &mut Vec<u8>) -> Step {
+    fn reference(&mut self, expr: &[u8], out: &mut Vec<u8>) -> Result<Done, ()> {
         let lead = skip_whitespace(expr);
         let (value, op, rest): (Option<Vec<u8>>, u8, &[u8]);
         if expr.get(lead) == Some(&b'{') {
@@ -265,7 +327,8 @@ impl<L: Lookup> Context<'_, L> {
                         break;
                     }
                     Some(b'{') => {
-                        return self.function(&expr[start..pos], &expr[pos + ws..], out);
+                        self.function(&expr[start..pos], &expr[pos + ws..], out)?;
+                        return Ok(Done::Hold);
                     }
                     _ => {}
                 }
@@ -319,7 +382,7 @@ impl<L: Lookup> Context<'_, L> {
                 out.extend_from_slice(&v);
             }
         }
-        Ok(())
+        Ok(Done::Release)
     }
 
     /// The `:text` part: expanded when the tested value is empty.
@@ -395,25 +458,32 @@ impl<L: Lookup> Context<'_, L> {
             return self.error(msg);
         }
         let (right, rest) = self.curly(&after_op[ws..], false)?;
+        // Both operands are expanded, whatever becomes of the first, and
+        // then compared, as far as they got, before Postfix looks at the
+        // errors: a malformed level is warned about after an operand's
+        // own error.
         let mut l = Vec::new();
         let mut r = Vec::new();
-        self.parse(left, &mut l)?;
-        self.parse(right, &mut r)?;
+        let left_failed = self.separately(left, &mut l);
+        let right_failed = self.separately(right, &mut r);
+        if self.aborted {
+            return Err(());
+        }
         let ordering = if levels {
-            let Some(a) = self.compatibility_level(&l) else {
-                return Err(());
-            };
-            let Some(b) = self.compatibility_level(&r) else {
-                return Err(());
-            };
-            a.cmp(&b)
+            match self.compatibility_level(&l) {
+                Some(a) => self.compatibility_level(&r).map(|b| a.cmp(&b)),
+                None => None,
+            }
         } else if is_number(&l) && is_number(&r) {
             match (parse_long(&l), parse_long(&r)) {
-                (Some(a), Some(b)) => a.cmp(&b),
-                _ => l.cmp(&r),
+                (Some(a), Some(b)) => Some(a.cmp(&b)),
+                _ => Some(l.cmp(&r)),
             }
         } else {
-            l.cmp(&r)
+            Some(l.cmp(&r))
+        };
+        let Some(ordering) = ordering.filter(|_| !left_failed && !right_failed) else {
+            return Err(());
         };
         use std::cmp::Ordering::*;
         let truth = match op {
@@ -461,7 +531,9 @@ impl<L: Lookup> Context<'_, L> {
             return self.error(msg);
         }
         let mut value = Vec::new();
-        self.parse(arg, &mut value)?;
+        if self.separately(arg, &mut value) {
+            return Err(());
+        }
         // Both conversions are the identity on ASCII domain names; anything
         // else needs IDNA tables we do not carry, so refuse rather than guess.
         if !value.is_ascii() {
