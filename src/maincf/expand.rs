@@ -4,6 +4,8 @@
 //! the named functions of 3.11, and the same syntax errors, warnings and
 //! nesting limit as `mac_parse()` / `mac_expand()`.
 
+use super::idna::{self, Converted};
+
 /// Where expanded names get their values.
 pub trait Lookup {
     /// The raw (unexpanded) value of `name`, or `None` if it is undefined.
@@ -534,13 +536,29 @@ impl<L: Lookup> Context<'_, L> {
         if self.separately(arg, &mut value) {
             return Err(());
         }
-        // Both conversions are the identity on ASCII domain names; anything
-        // else needs IDNA tables we do not carry, so refuse rather than guess.
-        if !value.is_ascii() {
-            return self.error(quoted("cannot convert domain name: ", &value));
+        let converted = if name == b"domain_to_ascii" {
+            idna::domain_to_ascii(&value)
+        } else {
+            idna::domain_to_utf8(&value)
+        };
+        match converted {
+            Converted::Name(converted) => {
+                out.extend_from_slice(&converted);
+                Ok(())
+            }
+            Converted::Bad(problem) => {
+                self.warnings.push(problem);
+                let mut msg = b"bad domain argument in: '".to_vec();
+                msg.extend_from_slice(name);
+                msg.push(b'{');
+                msg.extend_from_slice(&value);
+                msg.extend_from_slice(b"}'");
+                self.error(msg)
+            }
+            // Would need the UTS #46 tables, which we do not carry: refuse
+            // rather than guess.
+            Converted::Unknown => self.error(quoted("cannot convert domain name: ", &value)),
         }
-        out.extend_from_slice(&value.to_ascii_lowercase());
-        Ok(())
     }
 }
 
