@@ -49,6 +49,8 @@ const DEPTH_LIMIT: usize = 400;
 struct Context<'a, L: Lookup> {
     lookup: &'a mut L,
     recursive: bool,
+    /// MAC_EXP_FLAG_SCAN: see [`scan`].
+    scan: bool,
     /// mac_expand's nesting count: one per token being expanded; a token
     /// that fails returns without giving its count back, as in Postfix.
     /// Relational operands and function arguments are expanded by a
@@ -81,9 +83,29 @@ pub fn expand<L: Lookup>(
     lookup: &mut L,
     recursive: bool,
 ) -> Result<Expanded, ExpandError> {
+    run(pattern, lookup, recursive, false)
+}
+
+/// postconf's scan of a value (mac_expand() with MAC_EXP_FLAG_SCAN, how
+/// it finds the names a value refers to): every reference is looked up and
+/// both branches of every conditional parsed, but no value is expanded in
+/// turn, no comparison made and no function called.  The names found
+/// undefined (postconf warns about each), or the syntax errors.  The
+/// value is meaningless.
+pub fn scan<L: Lookup>(pattern: &[u8], lookup: &mut L) -> Result<Expanded, ExpandError> {
+    run(pattern, lookup, false, true)
+}
+
+fn run<L: Lookup>(
+    pattern: &[u8],
+    lookup: &mut L,
+    recursive: bool,
+    scan: bool,
+) -> Result<Expanded, ExpandError> {
     let mut ctx = Context {
         lookup,
         recursive,
+        scan,
         level: 0,
         failed: false,
         depth: 0,
@@ -303,7 +325,8 @@ impl<L: Lookup> Context<'_, L> {
         let (value, op, rest): (Option<Vec<u8>>, u8, &[u8]);
         if expr.get(lead) == Some(&b'{') {
             let (truth, after) = self.relational(&expr[lead..])?;
-            value = Some(if truth { b"true".to_vec() } else { Vec::new() });
+            // Not evaluated in a scan: undefined, so both branches are taken.
+            value = truth.map(|t| if t { b"true".to_vec() } else { Vec::new() });
             match after.first() {
                 None => (op, rest) = (0, after),
                 Some(&c @ (b'?' | b':')) => (op, rest) = (c, &after[1..]),
@@ -360,7 +383,7 @@ impl<L: Lookup> Context<'_, L> {
             } else {
                 (if_true, rest) = (rest, &rest[rest.len()..]);
             }
-            if non_empty {
+            if non_empty || self.scan {
                 let _ = self.parse(if_true, out);
             }
             if !rest.is_empty() {
@@ -377,7 +400,7 @@ impl<L: Lookup> Context<'_, L> {
             }
         } else if op == b':' {
             self.otherwise(rest, non_empty, out)?;
-        } else if let Some(v) = value.filter(|v| !v.is_empty()) {
+        } else if let Some(v) = value.filter(|v| !v.is_empty() && !self.scan) {
             if self.recursive {
                 let _ = self.parse(&v, out);
             } else {
@@ -395,7 +418,7 @@ impl<L: Lookup> Context<'_, L> {
         } else {
             (if_false, after) = (rest, &rest[rest.len()..]);
         }
-        if !non_empty {
+        if !non_empty || self.scan {
             let _ = self.parse(if_false, out);
         }
         if !after.is_empty() {
@@ -409,8 +432,9 @@ impl<L: Lookup> Context<'_, L> {
         Ok(())
     }
 
-    /// `{left} OP {right}`; returns the truth value and the text after it.
-    fn relational<'t>(&mut self, text: &'t [u8]) -> Result<(bool, &'t [u8]), ()> {
+    /// `{left} OP {right}`; returns the truth value (none in a scan) and
+    /// the text after it.
+    fn relational<'t>(&mut self, text: &'t [u8]) -> Result<(Option<bool>, &'t [u8]), ()> {
         let (left, after) = self.curly(text, false)?;
         let op_len = after
             .iter()
@@ -471,6 +495,13 @@ impl<L: Lookup> Context<'_, L> {
         if self.aborted {
             return Err(());
         }
+        if self.scan {
+            return if left_failed || right_failed {
+                Err(())
+            } else {
+                Ok((None, rest))
+            };
+        }
         let ordering = if levels {
             match self.compatibility_level(&l) {
                 Some(a) => self.compatibility_level(&r).map(|b| a.cmp(&b)),
@@ -496,7 +527,7 @@ impl<L: Lookup> Context<'_, L> {
             b">=" => ordering != Less,
             _ => ordering == Greater,
         };
-        Ok((truth, rest))
+        Ok((Some(truth), rest))
     }
 
     /// A compatibility level, `major[.minor[.patch]]`, as one comparable
@@ -535,6 +566,9 @@ impl<L: Lookup> Context<'_, L> {
         let mut value = Vec::new();
         if self.separately(arg, &mut value) {
             return Err(());
+        }
+        if self.scan {
+            return Ok(());
         }
         let converted = if name == b"domain_to_ascii" {
             idna::domain_to_ascii(&value)
@@ -687,6 +721,36 @@ mod tests {
         assert_eq!(
             with(&[("a", "$a")], "$a"),
             Err(vec!["unreasonable macro call nesting: \"a\"".into()])
+        );
+    }
+
+    /// A scan looks at every reference, in both branches of every
+    /// conditional, relational ones too, and in function arguments,
+    /// without comparing, converting or expanding values in turn.
+    #[test]
+    fn a_scan_finds_every_reference() {
+        let mut lookup = |n: &[u8]| (n == b"set").then(|| b"$inner".to_vec());
+        let undefined = |pattern: &str, lookup: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>| {
+            let e = scan(pattern.as_bytes(), &mut |n: &[u8]| lookup(n)).unwrap();
+            e.undefined
+                .into_iter()
+                .map(|n| String::from_utf8(n).unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            undefined("${{$l} <level {x} ? {$t} : {$f}} $set", &mut lookup),
+            ["l", "t", "f"]
+        );
+        assert_eq!(
+            undefined(
+                "${set?$t:$f}${nope:{$g}}${domain_to_ascii{$d}}",
+                &mut lookup
+            ),
+            ["t", "f", "nope", "g", "d"]
+        );
+        assert_eq!(
+            scan(b"${set?{x}:{${y}", &mut lookup).unwrap_err().warnings,
+            vec![b"truncated macro reference: \"${set?{x}:{${y}\"".to_vec()]
         );
     }
 
