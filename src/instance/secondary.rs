@@ -115,10 +115,11 @@ impl SilentMainCf {
         // A value may refer quietly to a name it may not set ($process_name).
         let referable = |n: &[u8]| n == b"config_directory" || installation.knows(n) == Some(true);
         let defined = |n: &[u8]| cf.get(n).is_some() || referable(n);
-        // Recursion can only go through what main.cf sets.
+        // Recursion goes through what main.cf sets and through defaults
+        // that refer to other parameters (smtpd_banner's to mail_name, say).
         let value_of = |n: &[u8]| match cf.get(n) {
             Some(value) => Some(value.to_vec()),
-            None => referable(n).then(Vec::new),
+            None => referable(n).then(|| references_of_default(n)),
         };
         let values_quiet = cf
             .names()
@@ -205,6 +206,25 @@ impl SilentMainCf {
     ) -> Option<Vec<u8>> {
         expanded_in(&self.cf, name, more)
     }
+}
+
+/// The names each parameter's default refers to, where it refers to any
+/// (see the file's head).
+const DEFAULT_REFERENCES: &str = include_str!("../data/default-references.txt");
+
+/// A stand-in for the default of `name` that refers to what the default
+/// refers to (`$a $b`), or nothing: enough to follow recursion through
+/// defaults we do not carry.
+fn references_of_default(name: &[u8]) -> Vec<u8> {
+    DEFAULT_REFERENCES
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next()?.as_bytes() == name)
+                .then(|| words.flat_map(|r| msg!(b"$", r, b" ")).collect::<Vec<u8>>())
+        })
+        .unwrap_or_default()
 }
 
 /// Lookup tables whose configuration files postconf opens and checks, with
@@ -492,6 +512,9 @@ mod tests {
             "import_environment = #01\n",
             "mail_name = {x}$default_transport\n",
             "relayhost = inet:{a}b\n",
+            // Recursion through a default we do not carry: smtpd_banner's
+            // refers to mail_name ("unreasonable macro call nesting").
+            "mail_name = $smtpd_banner\n",
         ]
         .into_iter()
         .filter(|main_cf| read_in_process(&instance(main_cf, Some("")).1).is_some())
