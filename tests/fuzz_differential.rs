@@ -631,6 +631,7 @@ mod worker {
         b"parameter inet_interfaces: ",
         b"config variable inet_interfaces: ",
         b"unknown mynetworks mask style value ",
+        b"unknown inet_protocols value ",
     ];
 
     /// postconf's fatal error when an expansion failed: its own, or the
