@@ -5,6 +5,7 @@
 //! nesting limit as `mac_parse()` / `mac_expand()`.
 
 use super::idna::{self, Converted};
+use super::parse::is_space;
 
 /// Where expanded names get their values.
 pub trait Lookup {
@@ -142,6 +143,11 @@ fn at_most_20(text: &[u8]) -> &[u8] {
 
 fn skip_whitespace(text: &[u8]) -> usize {
     text.iter().take_while(|b| WHITESPACE.contains(b)).count()
+}
+
+fn trim_end_spaces(text: &[u8]) -> &[u8] {
+    let len = text.len() - text.iter().rev().take_while(|&&b| is_space(b)).count();
+    &text[..len]
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -305,15 +311,17 @@ impl<L: Lookup> Context<'_, L> {
             end += 1;
         }
         let mut payload = &text[start..end];
+        let mut rest = &text[end + 1..];
         if strip {
-            while let Some((last, rest)) = payload.split_last() {
-                if !last.is_ascii_whitespace() {
-                    break;
-                }
-                payload = rest;
+            // Postfix strips the leading blanks of its own set, the trailing
+            // ones of isspace()'s (vertical tab and form feed too).
+            payload = trim_end_spaces(payload);
+            // Told to trim an empty payload, trimblanks() measures the
+            // string itself and trims the end of the expression instead.
+            if start == end {
+                rest = trim_end_spaces(rest);
             }
         }
-        let rest = &text[end + 1..];
         Ok((payload, &rest[skip_whitespace(rest)..]))
     }
 
@@ -701,6 +709,22 @@ mod tests {
         assert_eq!(
             with(&[], "${{1} <lvl {1}}"),
             Err(vec!["bad operator suffix at: \"...<>>>lvl\"".into()])
+        );
+    }
+
+    /// A function's argument loses its leading blanks (space, tab, CR,
+    /// LF) and its trailing isspace() ones; an argument left empty has the
+    /// end of the expression trimmed instead (Postfix 3.11.7's answers).
+    #[test]
+    fn function_arguments_are_trimmed_as_postfix_trims_them() {
+        assert_eq!(with(&[], "${domain_to_utf8{\t\x0b}}"), Ok("".into()));
+        assert_eq!(
+            with(&[], "${domain_to_ascii{ } x }"),
+            Err(vec!["unexpected input at: \"...}>>>x\"".into()])
+        );
+        assert_eq!(
+            with(&[], "${domain_to_ascii{a} x }"),
+            Err(vec!["unexpected input at: \"...a}>>>x \"".into()])
         );
     }
 
