@@ -4,6 +4,7 @@
 //! the named functions of 3.11, and the same syntax errors, warnings and
 //! nesting limit as `mac_parse()` / `mac_expand()`.
 
+use super::Syntax;
 use super::idna::{self, Converted};
 use super::parse::is_space;
 
@@ -52,6 +53,8 @@ struct Context<'a, L: Lookup> {
     recursive: bool,
     /// MAC_EXP_FLAG_SCAN: see [`scan`].
     scan: bool,
+    /// Whether `${name{text}}` calls a function (see [`Syntax`]).
+    named_functions: bool,
     /// mac_expand's nesting count: one per token being expanded; a token
     /// that fails returns without giving its count back, as in Postfix.
     /// Relational operands and function arguments are expanded by a
@@ -84,7 +87,17 @@ pub fn expand<L: Lookup>(
     lookup: &mut L,
     recursive: bool,
 ) -> Result<Expanded, ExpandError> {
-    run(pattern, lookup, recursive, false)
+    expand_as(pattern, lookup, recursive, Syntax::installed())
+}
+
+/// [`expand`] as the release of `syntax` expands.
+pub fn expand_as<L: Lookup>(
+    pattern: &[u8],
+    lookup: &mut L,
+    recursive: bool,
+    syntax: Syntax,
+) -> Result<Expanded, ExpandError> {
+    run(pattern, lookup, recursive, false, syntax)
 }
 
 /// postconf's scan of a value (mac_expand() with MAC_EXP_FLAG_SCAN, how
@@ -94,7 +107,7 @@ pub fn expand<L: Lookup>(
 /// undefined (postconf warns about each), or the syntax errors.  The
 /// value is meaningless.
 pub fn scan<L: Lookup>(pattern: &[u8], lookup: &mut L) -> Result<Expanded, ExpandError> {
-    run(pattern, lookup, false, true)
+    run(pattern, lookup, false, true, Syntax::installed())
 }
 
 fn run<L: Lookup>(
@@ -102,11 +115,13 @@ fn run<L: Lookup>(
     lookup: &mut L,
     recursive: bool,
     scan: bool,
+    syntax: Syntax,
 ) -> Result<Expanded, ExpandError> {
     let mut ctx = Context {
         lookup,
         recursive,
         scan,
+        named_functions: syntax.named_functions,
         level: 0,
         failed: false,
         depth: 0,
@@ -359,7 +374,7 @@ impl<L: Lookup> Context<'_, L> {
                         (op, rest) = (c, &expr[pos + ws + 1..]);
                         break;
                     }
-                    Some(b'{') => {
+                    Some(b'{') if self.named_functions => {
                         self.function(&expr[start..pos], &expr[pos + ws..], out)?;
                         return Ok(Done::Hold);
                     }
@@ -725,6 +740,22 @@ mod tests {
         assert_eq!(
             with(&[], "${domain_to_ascii{a} x }"),
             Err(vec!["unexpected input at: \"...a}>>>x \"".into()])
+        );
+    }
+
+    /// Before 3.11 there are no named functions: the `{` is a syntax error.
+    #[test]
+    fn named_functions_are_new_in_3_11() {
+        let mut lookup = |_: &[u8]| None;
+        let old = expand_as(
+            b"${domain_to_ascii {x}}",
+            &mut lookup,
+            true,
+            Syntax::of_release(3, 10),
+        );
+        assert_eq!(
+            old.unwrap_err().warnings,
+            vec![b"attribute name syntax error at: \"...domain_to_ascii>>> {x}\"".to_vec()]
         );
     }
 
