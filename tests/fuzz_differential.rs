@@ -836,7 +836,10 @@ mod worker {
                     .iter()
                     .map(|w| msg(b"postconf: warning: ", &printable(w)))
                     .collect();
-                err.push(msg(b"postconf: fatal: ", &printable(&refusal.fatal)));
+                // No fatal line where postconf dies of a signal.
+                if let Some(fatal) = &refusal.fatal {
+                    err.push(msg(b"postconf: fatal: ", &printable(fatal)));
+                }
                 (case.main_cf.clone(), join_lines(&err))
             }
             Ok((request, mut warnings)) => {

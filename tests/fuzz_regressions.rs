@@ -65,7 +65,9 @@ fn edit(main_cf: &str, mode: EditMode, args: &[&str]) -> (String, String) {
                 .iter()
                 .map(|w| line("warning", w))
                 .collect();
-            err.push_str(&line("fatal", &refusal.fatal));
+            if let Some(fatal) = &refusal.fatal {
+                err.push_str(&line("fatal", fatal));
+            }
             (main_cf.into(), err)
         }
         Ok((request, mut warnings)) => {

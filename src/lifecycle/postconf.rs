@@ -42,7 +42,9 @@ pub fn parameters_set(
         for warning in &refusal.warnings {
             postconf_says("warning", warning);
         }
-        Error::Fatal(refusal.fatal)
+        // (A refusal without a fatal line, postconf dying of a signal,
+        // is one of -X and -#.)
+        refusal.fatal.map_or(Error::Exit(1), Error::Fatal)
     })?;
     for warning in &warnings {
         postconf_says("warning", warning);

@@ -39,7 +39,8 @@ pub struct Dialect {
     /// Whether an unterminated last line is ended before appending
     /// (otherwise the first appended setting continues it).
     pub ends_last_line: bool,
-    /// Whether a name given twice with the same value is warned about too.
+    /// Whether a name given twice with the same value is warned about too
+    /// (and a name given twice to -X or -# kills postconf).
     pub warns_same_repeat: bool,
     /// How "specify one of" joins the options it names: `-e, -X` since
     /// Postfix 3.11 (its str_name_mask() joins with ", "), `-e -X` before.
@@ -101,18 +102,18 @@ pub struct EditRequest {
 
 /// postconf's refusal of an edit request: the warnings it printed about
 /// the arguments before the one it gave up on, in order, and the text of
-/// its fatal message.
+/// its fatal message, or `None` where it dies of a signal instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub warnings: Vec<Vec<u8>>,
-    pub fatal: Vec<u8>,
+    pub fatal: Option<Vec<u8>>,
 }
 
 impl Refusal {
     fn new(warnings: Vec<Vec<u8>>, fatal: impl Into<Vec<u8>>) -> Refusal {
         Refusal {
             warnings,
-            fatal: fatal.into(),
+            fatal: Some(fatal.into()),
         }
     }
 }
@@ -191,6 +192,14 @@ impl EditRequest {
             if let Some(old) = edits.insert(name.to_vec(), value.to_vec()) {
                 if mode == EditMode::Set && (old != value || dialect.warns_same_repeat) {
                     warnings.push(msg!("ignoring earlier request: '", name, " = ", old, "'"));
+                } else if dialect.warns_same_repeat {
+                    // A release that warns about every repeat prints the
+                    // earlier value, which -X and -# have none of (a null
+                    // pointer): postconf dies of SIGSEGV, editing nothing.
+                    return Err(Refusal {
+                        warnings,
+                        fatal: None,
+                    });
                 }
                 table.remove(name);
             }
@@ -377,7 +386,8 @@ mod tests {
         String::from_utf8(
             EditRequest::new(mode, args, Dialect::CURRENT)
                 .unwrap_err()
-                .fatal,
+                .fatal
+                .unwrap(),
         )
         .unwrap()
     }
@@ -418,7 +428,10 @@ mod tests {
         assert_eq!(error(Remove, &["a=1"]), "specify one of -e, -X");
         assert_eq!(error(CommentOut, &["a=1", "\n"]), "specify one of -e, -#");
         let older = EditRequest::new(Remove, &["a=1"], Dialect::of_release(3, 10, 13));
-        assert_eq!(older.unwrap_err().fatal, b"specify one of -e -X");
+        assert_eq!(
+            older.unwrap_err().fatal.as_deref(),
+            Some(&b"specify one of -e -X"[..])
+        );
     }
 
     /// postconf prints its warnings about the arguments before the one it
@@ -431,8 +444,35 @@ mod tests {
             refusal,
             Refusal {
                 warnings: vec![b"ignoring earlier request: 'a = 1'".to_vec()],
-                fatal: b"missing '=' after attribute name: \"b\"".to_vec(),
+                fatal: Some(b"missing '=' after attribute name: \"b\"".to_vec()),
             }
+        );
+    }
+
+    /// Postfix 3.7.11 (Debian 12) dies of SIGSEGV on `postconf -X b b`,
+    /// main.cf untouched: it warns about the repeat with the value -X does
+    /// not have.  3.7.18 does not warn, and removes `b`.
+    #[test]
+    fn a_repeated_name_kills_postconf_3_7_11_with_x_or_hash() {
+        for mode in [EditMode::Remove, EditMode::CommentOut] {
+            let refusal = EditRequest::new(mode, &["c", "b", "b"], Dialect::of_release(3, 7, 11))
+                .unwrap_err();
+            assert_eq!(
+                refusal,
+                Refusal {
+                    warnings: Vec::new(),
+                    fatal: None
+                }
+            );
+            assert!(EditRequest::new(mode, &["b", "b"], Dialect::of_release(3, 7, 18)).is_ok());
+        }
+        assert!(
+            EditRequest::new(
+                EditMode::Set,
+                &["b=1", "b=1"],
+                Dialect::of_release(3, 7, 11)
+            )
+            .is_ok()
         );
     }
 
@@ -673,7 +713,7 @@ mod tests {
                 input.to_vec(),
                 [
                     stderr("warning", refusal.warnings),
-                    stderr("fatal", vec![refusal.fatal]),
+                    stderr("fatal", refusal.fatal.into_iter().collect()),
                 ]
                 .concat(),
             ),

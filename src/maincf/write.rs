@@ -229,7 +229,7 @@ mod tests {
     fn set(dir: &[u8], name: &str, value: &str) -> Result<Outcome> {
         let arg = format!("{name}={value}");
         let (request, _) = EditRequest::new(EditMode::Set, &[arg], Dialect::CURRENT)
-            .map_err(|refusal| Error::Fatal(refusal.fatal))?;
+            .map_err(|refusal| Error::Fatal(refusal.fatal.unwrap_or_default()))?;
         update_main_cf(dir, |old| Ok(apply(old, b"main.cf", &request).0))
     }
 
