@@ -3,9 +3,10 @@
 //! real Postfix 3.11.7 postconf's behaviour recorded in it (Debian sid,
 //! `postconf -c DIR ...` on the main.cf shown).
 //!
-//! Tests of disagreements not fixed yet are `#[ignore]`d, with what is
-//! wrong in their comment; the fuzzer counts each such kind as "known"
-//! (`known_kind` there names these tests) and fails only on new ones.
+//! Tests of disagreements not fixed yet are `#[ignore]`d (none today),
+//! with what is wrong in their comment; the fuzzer counts each such kind
+//! as "known" (`known_kind` there names these tests) and fails only on
+//! new ones.
 //! Run them with `cargo test --test fuzz_regressions -- --ignored`.  The
 //! disagreements of `SilentMainCf` are unit tests in
 //! `src/instance/secondary.rs` (they need the installation's parameter
