@@ -144,10 +144,10 @@ impl SilentMainCf {
 
     /// Whether the values postconf itself checks when it starts (the
     /// compatibility level other defaults compare with, the network
-    /// settings it resolves) are ones it passes without a word: a plain
-    /// level, known protocol names, interfaces that are `all`,
-    /// `loopback-only` or numeric addresses (a host name may not
-    /// resolve).
+    /// settings it resolves, the domain it derives from the host name)
+    /// are ones it passes without a word: a plain level, known protocol
+    /// names, interfaces that are `all`, `loopback-only` or numeric
+    /// addresses (a host name may not resolve), a plain domain.
     fn start_up_values_pass(&self) -> bool {
         let tokens = |name: &str| -> Option<Vec<Vec<u8>>> {
             let value = self.expanded(name)?;
@@ -178,7 +178,16 @@ impl SilentMainCf {
                             .is_ok_and(|a| a.parse::<std::net::IpAddr>().is_ok())
                 })
             });
-        level_passes && protocols_pass && interfaces_pass
+        // Without a mydomain, postconf takes what follows the first dot of
+        // myhostname, and expands it: it must be plain text.
+        let mydomain_passes = set("mydomain")
+            || !set("myhostname")
+            || self.expanded("myhostname").is_some_and(|host| {
+                host.iter()
+                    .position(|&b| b == b'.')
+                    .is_none_or(|dot| !host[dot + 1..].contains(&b'$'))
+            });
+        level_passes && protocols_pass && interfaces_pass && mydomain_passes
     }
 
     /// `postconf -h name`: the setting, else the default, unexpanded.
@@ -515,6 +524,9 @@ mod tests {
             // Recursion through a default we do not carry: smtpd_banner's
             // refers to mail_name ("unreasonable macro call nesting").
             "mail_name = $smtpd_banner\n",
+            // mydomain's default is what follows myhostname's first dot,
+            // expanded: "empty macro name: \"11$\"".
+            "myhostname = 3.11$$\n",
         ]
         .into_iter()
         .filter(|main_cf| read_in_process(&instance(main_cf, Some("")).1).is_some())
