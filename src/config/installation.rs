@@ -29,7 +29,7 @@ use std::sync::OnceLock;
 
 use crate::maincf::defaults::{self, INSTALLATION_PARAMETERS};
 use crate::maincf::edit::Dialect;
-use crate::maincf::{MainCf, path, split_list, split_name_value};
+use crate::maincf::{self, MainCf, Syntax, path, split_list, split_name_value};
 
 /// Where the answers of the installed postconf are kept.
 const CACHE_DIRECTORY: &str = "/var/cache/postmulti";
@@ -160,6 +160,9 @@ pub fn discover(primary: &MainCf, cache: CacheWrites) -> &'static Installation {
     CURRENT.get_or_init(|| {
         let installation = find_out(&postconf_path(primary), cache);
         defaults::set_installed(installation.values.clone());
+        if let Some(release) = installation.release() {
+            maincf::set_installed_syntax(Syntax::of_release(release.major, release.minor));
+        }
         installation
     })
 }

@@ -115,24 +115,39 @@ impl SilentMainCf {
         // A value may refer quietly to a name it may not set ($process_name).
         let referable = |n: &[u8]| n == b"config_directory" || installation.knows(n) == Some(true);
         let defined = |n: &[u8]| cf.get(n).is_some() || referable(n);
-        // Recursion can only go through what main.cf sets.
+        // Recursion goes through what main.cf sets and through defaults
+        // that refer to other parameters (smtpd_banner's to mail_name, say).
         let value_of = |n: &[u8]| match cf.get(n) {
             Some(value) => Some(value.to_vec()),
-            None => referable(n).then(Vec::new),
+            None => referable(n).then(|| references_of_default(n)),
         };
         let values_quiet = cf
             .names()
             .all(|n| value_is_quiet(cf.get(n).unwrap_or_default(), &defined, &value_of));
+        // postconf expands with the installation's defaults, of which we
+        // carry a few; any other stands for a word, or for nothing.
+        let words_quiet = cf.names().all(|n| {
+            [&b"x"[..], b""].iter().all(|stand_in| {
+                let mut lookup = |n: &[u8]| {
+                    defaults::setting(&cf, n)
+                        .map(<[u8]>::to_vec)
+                        .or_else(|| referable(n).then(|| stand_in.to_vec()))
+                };
+                expand::expand(cf.get(n).unwrap_or_default(), &mut lookup, true)
+                    .is_ok_and(|e| words_are_quiet(&e.value))
+            })
+        });
         let silent = SilentMainCf { cf };
-        (clean && all_known && values_quiet && silent.start_up_values_pass()).then_some(silent)
+        (clean && all_known && values_quiet && words_quiet && silent.start_up_values_pass())
+            .then_some(silent)
     }
 
     /// Whether the values postconf itself checks when it starts (the
     /// compatibility level other defaults compare with, the network
-    /// settings it resolves) are ones it passes without a word: a plain
-    /// level, known protocol names, interfaces that are `all`,
-    /// `loopback-only` or numeric addresses (a host name may not
-    /// resolve).
+    /// settings it resolves, the domain it derives from the host name)
+    /// are ones it passes without a word: a plain level, known protocol
+    /// names, interfaces that are `all`, `loopback-only` or numeric
+    /// addresses (a host name may not resolve), a plain domain.
     fn start_up_values_pass(&self) -> bool {
         let tokens = |name: &str| -> Option<Vec<Vec<u8>>> {
             let value = self.expanded(name)?;
@@ -163,7 +178,16 @@ impl SilentMainCf {
                             .is_ok_and(|a| a.parse::<std::net::IpAddr>().is_ok())
                 })
             });
-        level_passes && protocols_pass && interfaces_pass
+        // Without a mydomain, postconf takes what follows the first dot of
+        // myhostname, and expands it: it must be plain text.
+        let mydomain_passes = set("mydomain")
+            || !set("myhostname")
+            || self.expanded("myhostname").is_some_and(|host| {
+                host.iter()
+                    .position(|&b| b == b'.')
+                    .is_none_or(|dot| !host[dot + 1..].contains(&b'$'))
+            });
+        level_passes && protocols_pass && interfaces_pass && mydomain_passes
     }
 
     /// `postconf -h name`: the setting, else the default, unexpanded.
@@ -193,6 +217,25 @@ impl SilentMainCf {
     }
 }
 
+/// The names each parameter's default refers to, where it refers to any
+/// (see the file's head).
+const DEFAULT_REFERENCES: &str = include_str!("../data/default-references.txt");
+
+/// A stand-in for the default of `name` that refers to what the default
+/// refers to (`$a $b`), or nothing: enough to follow recursion through
+/// defaults we do not carry.
+fn references_of_default(name: &[u8]) -> Vec<u8> {
+    DEFAULT_REFERENCES
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next()?.as_bytes() == name)
+                .then(|| words.flat_map(|r| msg!(b"$", r, b" ")).collect::<Vec<u8>>())
+        })
+        .unwrap_or_default()
+}
+
 /// Lookup tables whose configuration files postconf opens and checks, with
 /// warnings of their own.
 const CONFIGURED_TABLES: [&[u8]; 5] = [b"ldap:", b"mysql:", b"pgsql:", b"sqlite:", b"memcache:"];
@@ -212,14 +255,88 @@ fn value_is_quiet(
     {
         return false;
     }
-    // Defined names as non-empty, then as empty: between the two passes
-    // both branches of every conditional are parsed.
-    let both_branches = [b"x".as_slice(), b""].iter().all(|stand_in| {
-        let mut lookup = |n: &[u8]| defined(n).then(|| stand_in.to_vec());
-        expand::expand(value, &mut lookup, false).is_ok_and(|e| e.undefined.is_empty())
-    });
+    // postconf's own scan: both branches of every conditional, relational
+    // ones included.
+    let mut lookup = |n: &[u8]| defined(n).then(Vec::new);
+    let scanned = expand::scan(value, &mut lookup).is_ok_and(|e| e.undefined.is_empty());
     let mut lookup = |n: &[u8]| value_of(n);
-    both_branches && expand::expand(value, &mut lookup, true).is_ok_and(|e| e.undefined.is_empty())
+    scanned && expand::expand(value, &mut lookup, true).is_ok_and(|e| e.undefined.is_empty())
+}
+
+/// Whether postconf's look for legacy database parameters in an expanded
+/// value (pcf_register_dbms_parameters()) finds nothing to warn about.  It
+/// splits the value into words at commas and blanks, `{...}` quoting, and
+/// warns about a word that starts with `#` ("#comment after other text is
+/// not allowed") and about a `{...}` word, or a `type:{...}`, that is
+/// unbalanced or followed by more text ("missing '}'", "syntax error after
+/// '}'"); it looks inside the braces again.
+fn words_are_quiet(value: &[u8]) -> bool {
+    words(value).into_iter().all(|word| {
+        if word[0] == b'#' {
+            return false;
+        }
+        if word[0] == b'{' {
+            return braced(word).is_some_and(words_are_quiet);
+        }
+        // Past the wrappers `proxy:` and `debug:`, the text after `type:`.
+        let mut rest = word;
+        loop {
+            let Some(colon) = rest.iter().position(|&b| b == b':') else {
+                return true;
+            };
+            let (kind, after) = (&rest[..colon], &rest[colon + 1..]);
+            if kind == b"proxy" || kind == b"debug" {
+                rest = after;
+                continue;
+            }
+            return after.first() != Some(&b'{') || braced(after).is_some_and(words_are_quiet);
+        }
+    })
+}
+
+/// The words of a value as Postfix's mystrtokq() splits it: at commas and
+/// blanks outside braces.
+fn words(value: &[u8]) -> Vec<&[u8]> {
+    let is_separator = |b: u8| b", \t\r\n".contains(&b);
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < value.len() {
+        if is_separator(value[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut level = 0;
+        while i < value.len() {
+            match value[i] {
+                b'{' => level += 1,
+                b'}' if level > 0 => level -= 1,
+                b if level == 0 && is_separator(b) => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        words.push(&value[start..i]);
+    }
+    words
+}
+
+/// The text inside `{...}` if `text` is exactly one balanced `{...}`.
+fn braced(text: &[u8]) -> Option<&[u8]> {
+    let mut level = 0;
+    for (i, &b) in text.iter().enumerate() {
+        match b {
+            b'{' => level += 1,
+            b'}' => {
+                level -= 1;
+                if level == 0 {
+                    return (i + 1 == text.len()).then(|| &text[1..i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The queue and data directories `<dir>/main.cf` names, expanded as
@@ -394,6 +511,22 @@ mod tests {
             "compatibility_level = junk\n",
             "inet_interfaces = x\n",
             "inet_protocols = bogus\n",
+            // postconf's scan takes both branches of a relational
+            // conditional: "undefined parameter: fz_b".
+            "maillog_file = ${{} != {} ? {${fz_b:x}} : {1}}\n",
+            // Its look for database parameters in expanded values:
+            // "#comment after other text is not allowed: #01 ...",
+            // "syntax error after '}' in \"{x}smtp\"",
+            // "syntax error after '}' in \"{a}b\"".
+            "import_environment = #01\n",
+            "mail_name = {x}$default_transport\n",
+            "relayhost = inet:{a}b\n",
+            // Recursion through a default we do not carry: smtpd_banner's
+            // refers to mail_name ("unreasonable macro call nesting").
+            "mail_name = $smtpd_banner\n",
+            // mydomain's default is what follows myhostname's first dot,
+            // expanded: "empty macro name: \"11$\"".
+            "myhostname = 3.11$$\n",
         ]
         .into_iter()
         .filter(|main_cf| read_in_process(&instance(main_cf, Some("")).1).is_some())

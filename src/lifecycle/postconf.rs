@@ -35,7 +35,17 @@ pub fn parameters_set(
         EditMode::Set,
         &edits(current),
         installation::postconf_dialect(),
-    )?;
+    )
+    .map_err(|refusal| {
+        // postconf warns about the arguments it read before the one it
+        // refuses; the fatal line follows (postconf_failed).
+        for warning in &refusal.warnings {
+            postconf_says("warning", warning);
+        }
+        // (A refusal without a fatal line, postconf dying of a signal,
+        // is one of -X and -#.)
+        refusal.fatal.map_or(Error::Exit(1), Error::Fatal)
+    })?;
     for warning in &warnings {
         postconf_says("warning", warning);
     }

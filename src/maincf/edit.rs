@@ -14,7 +14,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::parse::{c_string, is_space, split_name_value};
-use crate::error::Error;
 use crate::msg;
 
 /// Which of postconf's three edit options a request stands for.
@@ -40,8 +39,12 @@ pub struct Dialect {
     /// Whether an unterminated last line is ended before appending
     /// (otherwise the first appended setting continues it).
     pub ends_last_line: bool,
-    /// Whether a name given twice with the same value is warned about too.
+    /// Whether a name given twice with the same value is warned about too
+    /// (and a name given twice to -X or -# kills postconf).
     pub warns_same_repeat: bool,
+    /// How "specify one of" joins the options it names: `-e, -X` since
+    /// Postfix 3.11 (its str_name_mask() joins with ", "), `-e -X` before.
+    pub lists_with_commas: bool,
 }
 
 /// See [`Dialect::append`].
@@ -61,6 +64,7 @@ impl Dialect {
         append: AppendOrder::Sorted,
         ends_last_line: true,
         warns_same_repeat: false,
+        lists_with_commas: true,
     };
 
     /// The postconf of release `major.minor.patch`.
@@ -79,6 +83,8 @@ impl Dialect {
             },
             ends_last_line: since([15, 10, 4, 2]),
             warns_same_repeat: !since([18, 13, 7, 6]),
+            // New in 3.11.0, not backported.
+            lists_with_commas: (major, minor) >= (3, 11),
         }
     }
 }
@@ -94,25 +100,53 @@ pub struct EditRequest {
     ends_last_line: bool,
 }
 
+/// postconf's refusal of an edit request: the warnings it printed about
+/// the arguments before the one it gave up on, in order, and the text of
+/// its fatal message, or `None` where it dies of a signal instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub warnings: Vec<Vec<u8>>,
+    pub fatal: Option<Vec<u8>>,
+}
+
+impl Refusal {
+    fn new(warnings: Vec<Vec<u8>>, fatal: impl Into<Vec<u8>>) -> Refusal {
+        Refusal {
+            warnings,
+            fatal: Some(fatal.into()),
+        }
+    }
+}
+
 impl EditRequest {
     /// Validates command-line style arguments (`name=value` for
     /// [`EditMode::Set`], bare names otherwise) with postconf's checks and
-    /// messages.  Returns the request and the warnings postconf would print;
-    /// the error is the text of postconf's fatal message (postconf would
-    /// have printed the warnings about earlier arguments before it).
+    /// messages.  Returns the request and the warnings postconf would print,
+    /// or its refusal (with the warnings it printed before giving up).
     pub fn new<A: AsRef<[u8]>>(
         mode: EditMode,
         args: &[A],
         dialect: Dialect,
-    ) -> Result<(EditRequest, Vec<Vec<u8>>), Error> {
-        if args.is_empty() {
-            // postconf's own checks, made before it gets to editing.
-            return Err(Error::Fatal(
+    ) -> Result<(EditRequest, Vec<Vec<u8>>), Refusal> {
+        // postconf's own checks, made before it gets to editing.
+        let Some(first) = args.first() else {
+            return Err(Refusal::new(
+                Vec::new(),
                 match mode {
                     EditMode::Set => "-e requires name=value argument",
                     _ => "missing service argument",
-                }
-                .into(),
+                },
+            ));
+        };
+        // postconf takes a first argument with '=' for `postconf
+        // name=value`, an implicit -e, and then refuses -e together with
+        // -X or -#, before it looks at any name.
+        if mode != EditMode::Set && c_string(first.as_ref()).contains(&b'=') {
+            let option = if mode == EditMode::Remove { "-X" } else { "-#" };
+            let between = if dialect.lists_with_commas { ", " } else { " " };
+            return Err(Refusal::new(
+                Vec::new(),
+                msg!("specify one of -e", between, option),
             ));
         }
         let mut edits = BTreeMap::new();
@@ -121,30 +155,34 @@ impl EditRequest {
         for arg in args {
             // An argv element cannot hold a NUL byte; C sees only what precedes it.
             let arg = c_string(arg.as_ref());
+            let refuse = |warnings: Vec<Vec<u8>>, text: Vec<u8>| Err(Refusal::new(warnings, text));
             if arg.contains(&b'\n') {
-                return Err(Error::Fatal(
+                return refuse(
+                    warnings,
                     b"-e, -X, or -# accepts no multi-line input".to_vec(),
-                ));
+                );
             }
             let arg = &arg[arg.iter().take_while(|&&b| is_space(b)).count()..];
             if arg.first() == Some(&b'#') {
-                return Err(Error::Fatal(
-                    b"-e, -X, or -# accepts no comment input".to_vec(),
-                ));
+                return refuse(warnings, b"-e, -X, or -# accepts no comment input".to_vec());
             }
             let (name, value) = match mode {
-                EditMode::Set => split_name_value(arg)
-                    .map_err(|err| Error::Fatal(msg!(err, ": \"", arg, "\"")))?,
+                EditMode::Set => match split_name_value(arg) {
+                    Ok(pair) => pair,
+                    Err(err) => return refuse(warnings, msg!(err, ": \"", arg, "\"")),
+                },
                 EditMode::Remove | EditMode::CommentOut => {
                     if arg.is_empty() {
-                        return Err(Error::Fatal(
+                        return refuse(
+                            warnings,
                             b"-X or -# requires non-blank parameter names".to_vec(),
-                        ));
+                        );
                     }
                     if arg.contains(&b'=') {
-                        return Err(Error::Fatal(
+                        return refuse(
+                            warnings,
                             b"-X or -# requires parameter names without value".to_vec(),
-                        ));
+                        );
                     }
                     // postconf means to trim trailing blanks here but drops the
                     // result, so "name " keeps its blank and matches nothing.
@@ -154,6 +192,14 @@ impl EditRequest {
             if let Some(old) = edits.insert(name.to_vec(), value.to_vec()) {
                 if mode == EditMode::Set && (old != value || dialect.warns_same_repeat) {
                     warnings.push(msg!("ignoring earlier request: '", name, " = ", old, "'"));
+                } else if dialect.warns_same_repeat {
+                    // A release that warns about every repeat prints the
+                    // earlier value, which -X and -# have none of (a null
+                    // pointer): postconf dies of SIGSEGV, editing nothing.
+                    return Err(Refusal {
+                        warnings,
+                        fatal: None,
+                    });
                 }
                 table.remove(name);
             }
@@ -340,7 +386,7 @@ mod tests {
         String::from_utf8(
             EditRequest::new(mode, args, Dialect::CURRENT)
                 .unwrap_err()
-                .fatal_text()
+                .fatal
                 .unwrap(),
         )
         .unwrap()
@@ -364,7 +410,7 @@ mod tests {
         let blank = "-X or -# requires non-blank parameter names";
         assert_eq!(error(Remove, &[" \t"]), blank);
         assert_eq!(
-            error(CommentOut, &["a=1"]),
+            error(CommentOut, &["a", "b=1"]),
             "-X or -# requires parameter names without value"
         );
         assert_eq!(
@@ -372,6 +418,62 @@ mod tests {
             "-e requires name=value argument"
         );
         assert_eq!(error(Remove, &[] as &[&str]), "missing service argument");
+    }
+
+    /// A first argument with '=' is postconf's implicit -e, which it
+    /// refuses beside -X or -# before it reads the names.
+    #[test]
+    fn a_first_argument_with_a_value_is_an_implicit_set() {
+        use EditMode::*;
+        assert_eq!(error(Remove, &["a=1"]), "specify one of -e, -X");
+        assert_eq!(error(CommentOut, &["a=1", "\n"]), "specify one of -e, -#");
+        let older = EditRequest::new(Remove, &["a=1"], Dialect::of_release(3, 10, 13));
+        assert_eq!(
+            older.unwrap_err().fatal.as_deref(),
+            Some(&b"specify one of -e -X"[..])
+        );
+    }
+
+    /// postconf prints its warnings about the arguments before the one it
+    /// refuses, and the refusal keeps them.
+    #[test]
+    fn a_refusal_keeps_the_warnings_before_it() {
+        let refusal =
+            EditRequest::new(EditMode::Set, &["a=1", "a=2", "b"], Dialect::CURRENT).unwrap_err();
+        assert_eq!(
+            refusal,
+            Refusal {
+                warnings: vec![b"ignoring earlier request: 'a = 1'".to_vec()],
+                fatal: Some(b"missing '=' after attribute name: \"b\"".to_vec()),
+            }
+        );
+    }
+
+    /// Postfix 3.7.11 (Debian 12) dies of SIGSEGV on `postconf -X b b`,
+    /// main.cf untouched: it warns about the repeat with the value -X does
+    /// not have.  3.7.18 does not warn, and removes `b`.
+    #[test]
+    fn a_repeated_name_kills_postconf_3_7_11_with_x_or_hash() {
+        for mode in [EditMode::Remove, EditMode::CommentOut] {
+            let refusal = EditRequest::new(mode, &["c", "b", "b"], Dialect::of_release(3, 7, 11))
+                .unwrap_err();
+            assert_eq!(
+                refusal,
+                Refusal {
+                    warnings: Vec::new(),
+                    fatal: None
+                }
+            );
+            assert!(EditRequest::new(mode, &["b", "b"], Dialect::of_release(3, 7, 18)).is_ok());
+        }
+        assert!(
+            EditRequest::new(
+                EditMode::Set,
+                &["b=1", "b=1"],
+                Dialect::of_release(3, 7, 11)
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -439,8 +541,14 @@ mod tests {
     #[test]
     fn dialects_by_release() {
         assert_eq!(Dialect::of_release(3, 11, 0), Dialect::CURRENT);
-        assert_eq!(Dialect::of_release(3, 10, 13), Dialect::CURRENT);
         assert_eq!(Dialect::of_release(3, 12, 0), Dialect::CURRENT);
+        assert_eq!(
+            Dialect::of_release(3, 10, 13),
+            Dialect {
+                lists_with_commas: false,
+                ..Dialect::CURRENT
+            }
+        );
         let d = Dialect::of_release(3, 10, 4);
         assert_eq!(
             (d.append, d.ends_last_line, d.warns_same_repeat),
@@ -601,9 +709,13 @@ mod tests {
                 .collect()
         };
         match EditRequest::new(mode, args, Dialect::CURRENT) {
-            Err(fatal) => (
+            Err(refusal) => (
                 input.to_vec(),
-                stderr("fatal", vec![fatal.fatal_text().unwrap()]),
+                [
+                    stderr("warning", refusal.warnings),
+                    stderr("fatal", refusal.fatal.into_iter().collect()),
+                ]
+                .concat(),
             ),
             Ok((request, mut warnings)) => {
                 let (out, more) = apply(input, b"/tmp/golden/main.cf", &request);

@@ -4,6 +4,10 @@
 //! the named functions of 3.11, and the same syntax errors, warnings and
 //! nesting limit as `mac_parse()` / `mac_expand()`.
 
+use super::Syntax;
+use super::idna::{self, Converted};
+use super::parse::is_space;
+
 /// Where expanded names get their values.
 pub trait Lookup {
     /// The raw (unexpanded) value of `name`, or `None` if it is undefined.
@@ -34,17 +38,46 @@ pub struct Expanded {
 const NESTING_LIMIT: usize = 100;
 const WHITESPACE: &[u8] = b" \t\r\n";
 
+/// How deep `parse` may recurse in all, across the fresh counts of
+/// relational operands and function arguments.  Postfix has no such limit:
+/// its count starts again in each operand, so a self-reference through an
+/// operand overflows its stack (it dies of SIGSEGV).  Ours stops there with
+/// a nesting warning instead, its stack safe (a few hundred KiB at this
+/// depth).  Short of such a self-reference, getting this deep takes
+/// operands nested four deep, each at the end of a chain of a hundred
+/// references.
+const DEPTH_LIMIT: usize = 400;
+
 struct Context<'a, L: Lookup> {
     lookup: &'a mut L,
     recursive: bool,
+    /// MAC_EXP_FLAG_SCAN: see [`scan`].
+    scan: bool,
+    /// Whether `${name{text}}` calls a function (see [`Syntax`]).
+    named_functions: bool,
     /// mac_expand's nesting count: one per token being expanded; a token
     /// that fails returns without giving its count back, as in Postfix.
+    /// Relational operands and function arguments are expanded by a
+    /// mac_expand() call of their own, which counts from zero.
     level: usize,
-    /// Whether an error was found: later tokens are not expanded (but
-    /// still counted, and so may add nesting warnings).
+    /// Whether an error was found in this mac_expand() call: later tokens
+    /// are not expanded (but still counted, and so may add nesting
+    /// warnings).
     failed: bool,
+    /// How deep `parse` is, over all the calls (see DEPTH_LIMIT).
+    depth: usize,
+    /// DEPTH_LIMIT was reached: everything stops.
+    aborted: bool,
     warnings: Vec<Vec<u8>>,
     undefined: Vec<Vec<u8>>,
+}
+
+/// Whether a reference that was expanded gives its nesting count back.
+enum Done {
+    Release,
+    /// Postfix's callback returns from a named function before it counts
+    /// down, whether the function succeeded or not.
+    Hold,
 }
 
 /// Expands `pattern`; with `recursive`, values of referenced names are
@@ -54,11 +87,45 @@ pub fn expand<L: Lookup>(
     lookup: &mut L,
     recursive: bool,
 ) -> Result<Expanded, ExpandError> {
+    expand_as(pattern, lookup, recursive, Syntax::installed())
+}
+
+/// [`expand`] as the release of `syntax` expands.
+pub fn expand_as<L: Lookup>(
+    pattern: &[u8],
+    lookup: &mut L,
+    recursive: bool,
+    syntax: Syntax,
+) -> Result<Expanded, ExpandError> {
+    run(pattern, lookup, recursive, false, syntax)
+}
+
+/// postconf's scan of a value (mac_expand() with MAC_EXP_FLAG_SCAN, how
+/// it finds the names a value refers to): every reference is looked up and
+/// both branches of every conditional parsed, but no value is expanded in
+/// turn, no comparison made and no function called.  The names found
+/// undefined (postconf warns about each), or the syntax errors.  The
+/// value is meaningless.
+pub fn scan<L: Lookup>(pattern: &[u8], lookup: &mut L) -> Result<Expanded, ExpandError> {
+    run(pattern, lookup, false, true, Syntax::installed())
+}
+
+fn run<L: Lookup>(
+    pattern: &[u8],
+    lookup: &mut L,
+    recursive: bool,
+    scan: bool,
+    syntax: Syntax,
+) -> Result<Expanded, ExpandError> {
     let mut ctx = Context {
         lookup,
         recursive,
+        scan,
+        named_functions: syntax.named_functions,
         level: 0,
         failed: false,
+        depth: 0,
+        aborted: false,
         warnings: Vec::new(),
         undefined: Vec::new(),
     };
@@ -93,6 +160,11 @@ fn skip_whitespace(text: &[u8]) -> usize {
     text.iter().take_while(|b| WHITESPACE.contains(b)).count()
 }
 
+fn trim_end_spaces(text: &[u8]) -> &[u8] {
+    let len = text.len() - text.iter().rev().take_while(|&&b| is_space(b)).count();
+    &text[..len]
+}
+
 fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -125,15 +197,45 @@ impl<L: Lookup> Context<'_, L> {
     }
 
     fn expression(&mut self, expr: &[u8], out: &mut Vec<u8>) {
-        if self.enter(expr) && self.reference(expr, out).is_ok() {
+        if self.enter(expr) && matches!(self.reference(expr, out), Ok(Done::Release)) {
             self.level -= 1;
         }
     }
 
+    /// Expands `text` as a mac_expand() call of its own, as Postfix does
+    /// for relational operands and function arguments: its nesting count
+    /// and error state start afresh, and its error becomes ours.  Returns
+    /// whether it failed.
+    fn separately(&mut self, text: &[u8], out: &mut Vec<u8>) -> bool {
+        let level = std::mem::replace(&mut self.level, 0);
+        let failed = std::mem::replace(&mut self.failed, false);
+        let _ = self.parse(text, out);
+        let failed_here = self.failed;
+        self.level = level;
+        self.failed = failed || failed_here;
+        failed_here
+    }
+
     /// Splits `value` into literal text and `$` references (mac_parse()),
-    /// going on after a reference fails (a later one may add warnings);
-    /// the text after the last reference is expanded only if all is well.
+    /// going on after a token fails through literal text and `$name`s (each
+    /// may add a nesting warning) up to the next `${...}` or `$(...)`; the
+    /// text after the last reference is expanded only if all is well.
     fn parse(&mut self, value: &[u8], out: &mut Vec<u8>) -> Step {
+        if self.aborted {
+            self.failed = true;
+            return Err(());
+        }
+        if self.depth >= DEPTH_LIMIT {
+            self.aborted = true;
+            return self.error(quoted("unreasonable macro call nesting: ", value));
+        }
+        self.depth += 1;
+        let step = self.parse_tokens(value, out);
+        self.depth -= 1;
+        step
+    }
+
+    fn parse_tokens(&mut self, value: &[u8], out: &mut Vec<u8>) -> Step {
         let mut literal = Vec::new();
         let mut i = 0;
         while i < value.len() {
@@ -175,6 +277,11 @@ impl<L: Lookup> Context<'_, L> {
                     }
                     name = &value[start..end];
                     i = end + 1;
+                    // mac_parse() stops at a `${...}` or `$(...)` once a
+                    // token has failed (it goes on through `$name`s).
+                    if self.failed {
+                        return Err(());
+                    }
                 }
                 _ => {
                     let len = value[i..].iter().take_while(|&&b| is_name_byte(b)).count();
@@ -219,27 +326,30 @@ impl<L: Lookup> Context<'_, L> {
             end += 1;
         }
         let mut payload = &text[start..end];
+        let mut rest = &text[end + 1..];
         if strip {
-            while let Some((last, rest)) = payload.split_last() {
-                if !last.is_ascii_whitespace() {
-                    break;
-                }
-                payload = rest;
+            // Postfix strips the leading blanks of its own set, the trailing
+            // ones of isspace()'s (vertical tab and form feed too).
+            payload = trim_end_spaces(payload);
+            // Told to trim an empty payload, trimblanks() measures the
+            // string itself and trims the end of the expression instead.
+            if start == end {
+                rest = trim_end_spaces(rest);
             }
         }
-        let rest = &text[end + 1..];
         Ok((payload, &rest[skip_whitespace(rest)..]))
     }
 
     /// Expands one reference: the text between `${` and `}` or after `$`.
     /// `Err` when it fails itself; a failure inside a value it expands
     /// does not stop it (Postfix goes on to check what follows).
-    fn reference(&mut self, expr: &[u8], out: &mut Vec<u8>) -> Step {
+    fn reference(&mut self, expr: &[u8], out: &mut Vec<u8>) -> Result<Done, ()> {
         let lead = skip_whitespace(expr);
         let (value, op, rest): (Option<Vec<u8>>, u8, &[u8]);
         if expr.get(lead) == Some(&b'{') {
             let (truth, after) = self.relational(&expr[lead..])?;
-            value = Some(if truth { b"true".to_vec() } else { Vec::new() });
+            // Not evaluated in a scan: undefined, so both branches are taken.
+            value = truth.map(|t| if t { b"true".to_vec() } else { Vec::new() });
             match after.first() {
                 None => (op, rest) = (0, after),
                 Some(&c @ (b'?' | b':')) => (op, rest) = (c, &after[1..]),
@@ -264,8 +374,9 @@ impl<L: Lookup> Context<'_, L> {
                         (op, rest) = (c, &expr[pos + ws + 1..]);
                         break;
                     }
-                    Some(b'{') => {
-                        return self.function(&expr[start..pos], &expr[pos + ws..], out);
+                    Some(b'{') if self.named_functions => {
+                        self.function(&expr[start..pos], &expr[pos + ws..], out)?;
+                        return Ok(Done::Hold);
                     }
                     _ => {}
                 }
@@ -295,7 +406,7 @@ impl<L: Lookup> Context<'_, L> {
             } else {
                 (if_true, rest) = (rest, &rest[rest.len()..]);
             }
-            if non_empty {
+            if non_empty || self.scan {
                 let _ = self.parse(if_true, out);
             }
             if !rest.is_empty() {
@@ -312,14 +423,14 @@ impl<L: Lookup> Context<'_, L> {
             }
         } else if op == b':' {
             self.otherwise(rest, non_empty, out)?;
-        } else if let Some(v) = value.filter(|v| !v.is_empty()) {
+        } else if let Some(v) = value.filter(|v| !v.is_empty() && !self.scan) {
             if self.recursive {
                 let _ = self.parse(&v, out);
             } else {
                 out.extend_from_slice(&v);
             }
         }
-        Ok(())
+        Ok(Done::Release)
     }
 
     /// The `:text` part: expanded when the tested value is empty.
@@ -330,7 +441,7 @@ impl<L: Lookup> Context<'_, L> {
         } else {
             (if_false, after) = (rest, &rest[rest.len()..]);
         }
-        if !non_empty {
+        if !non_empty || self.scan {
             let _ = self.parse(if_false, out);
         }
         if !after.is_empty() {
@@ -344,8 +455,9 @@ impl<L: Lookup> Context<'_, L> {
         Ok(())
     }
 
-    /// `{left} OP {right}`; returns the truth value and the text after it.
-    fn relational<'t>(&mut self, text: &'t [u8]) -> Result<(bool, &'t [u8]), ()> {
+    /// `{left} OP {right}`; returns the truth value (none in a scan) and
+    /// the text after it.
+    fn relational<'t>(&mut self, text: &'t [u8]) -> Result<(Option<bool>, &'t [u8]), ()> {
         let (left, after) = self.curly(text, false)?;
         let op_len = after
             .iter()
@@ -395,25 +507,39 @@ impl<L: Lookup> Context<'_, L> {
             return self.error(msg);
         }
         let (right, rest) = self.curly(&after_op[ws..], false)?;
+        // Both operands are expanded, whatever becomes of the first, and
+        // then compared, as far as they got, before Postfix looks at the
+        // errors: a malformed level is warned about after an operand's
+        // own error.
         let mut l = Vec::new();
         let mut r = Vec::new();
-        self.parse(left, &mut l)?;
-        self.parse(right, &mut r)?;
+        let left_failed = self.separately(left, &mut l);
+        let right_failed = self.separately(right, &mut r);
+        if self.aborted {
+            return Err(());
+        }
+        if self.scan {
+            return if left_failed || right_failed {
+                Err(())
+            } else {
+                Ok((None, rest))
+            };
+        }
         let ordering = if levels {
-            let Some(a) = self.compatibility_level(&l) else {
-                return Err(());
-            };
-            let Some(b) = self.compatibility_level(&r) else {
-                return Err(());
-            };
-            a.cmp(&b)
+            match self.compatibility_level(&l) {
+                Some(a) => self.compatibility_level(&r).map(|b| a.cmp(&b)),
+                None => None,
+            }
         } else if is_number(&l) && is_number(&r) {
             match (parse_long(&l), parse_long(&r)) {
-                (Some(a), Some(b)) => a.cmp(&b),
-                _ => l.cmp(&r),
+                (Some(a), Some(b)) => Some(a.cmp(&b)),
+                _ => Some(l.cmp(&r)),
             }
         } else {
-            l.cmp(&r)
+            Some(l.cmp(&r))
+        };
+        let Some(ordering) = ordering.filter(|_| !left_failed && !right_failed) else {
+            return Err(());
         };
         use std::cmp::Ordering::*;
         let truth = match op {
@@ -424,7 +550,7 @@ impl<L: Lookup> Context<'_, L> {
             b">=" => ordering != Less,
             _ => ordering == Greater,
         };
-        Ok((truth, rest))
+        Ok((Some(truth), rest))
     }
 
     /// A compatibility level, `major[.minor[.patch]]`, as one comparable
@@ -461,14 +587,35 @@ impl<L: Lookup> Context<'_, L> {
             return self.error(msg);
         }
         let mut value = Vec::new();
-        self.parse(arg, &mut value)?;
-        // Both conversions are the identity on ASCII domain names; anything
-        // else needs IDNA tables we do not carry, so refuse rather than guess.
-        if !value.is_ascii() {
-            return self.error(quoted("cannot convert domain name: ", &value));
+        if self.separately(arg, &mut value) {
+            return Err(());
         }
-        out.extend_from_slice(&value.to_ascii_lowercase());
-        Ok(())
+        if self.scan {
+            return Ok(());
+        }
+        let converted = if name == b"domain_to_ascii" {
+            idna::domain_to_ascii(&value)
+        } else {
+            idna::domain_to_utf8(&value)
+        };
+        match converted {
+            Converted::Name(converted) => {
+                out.extend_from_slice(&converted);
+                Ok(())
+            }
+            Converted::Bad(problem) => {
+                self.warnings.push(problem);
+                let mut msg = b"bad domain argument in: '".to_vec();
+                msg.extend_from_slice(name);
+                msg.push(b'{');
+                msg.extend_from_slice(&value);
+                msg.extend_from_slice(b"}'");
+                self.error(msg)
+            }
+            // Would need the UTS #46 tables, which we do not carry: refuse
+            // rather than guess.
+            Converted::Unknown => self.error(quoted("cannot convert domain name: ", &value)),
+        }
     }
 }
 
@@ -580,6 +727,38 @@ mod tests {
         );
     }
 
+    /// A function's argument loses its leading blanks (space, tab, CR,
+    /// LF) and its trailing isspace() ones; an argument left empty has the
+    /// end of the expression trimmed instead (Postfix 3.11.7's answers).
+    #[test]
+    fn function_arguments_are_trimmed_as_postfix_trims_them() {
+        assert_eq!(with(&[], "${domain_to_utf8{\t\x0b}}"), Ok("".into()));
+        assert_eq!(
+            with(&[], "${domain_to_ascii{ } x }"),
+            Err(vec!["unexpected input at: \"...}>>>x\"".into()])
+        );
+        assert_eq!(
+            with(&[], "${domain_to_ascii{a} x }"),
+            Err(vec!["unexpected input at: \"...a}>>>x \"".into()])
+        );
+    }
+
+    /// Before 3.11 there are no named functions: the `{` is a syntax error.
+    #[test]
+    fn named_functions_are_new_in_3_11() {
+        let mut lookup = |_: &[u8]| None;
+        let old = expand_as(
+            b"${domain_to_ascii {x}}",
+            &mut lookup,
+            true,
+            Syntax::of_release(3, 10),
+        );
+        assert_eq!(
+            old.unwrap_err().warnings,
+            vec![b"attribute name syntax error at: \"...domain_to_ascii>>> {x}\"".to_vec()]
+        );
+    }
+
     #[test]
     fn errors() {
         assert_eq!(
@@ -597,6 +776,36 @@ mod tests {
         assert_eq!(
             with(&[("a", "$a")], "$a"),
             Err(vec!["unreasonable macro call nesting: \"a\"".into()])
+        );
+    }
+
+    /// A scan looks at every reference, in both branches of every
+    /// conditional, relational ones too, and in function arguments,
+    /// without comparing, converting or expanding values in turn.
+    #[test]
+    fn a_scan_finds_every_reference() {
+        let mut lookup = |n: &[u8]| (n == b"set").then(|| b"$inner".to_vec());
+        let undefined = |pattern: &str, lookup: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>| {
+            let e = scan(pattern.as_bytes(), &mut |n: &[u8]| lookup(n)).unwrap();
+            e.undefined
+                .into_iter()
+                .map(|n| String::from_utf8(n).unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            undefined("${{$l} <level {x} ? {$t} : {$f}} $set", &mut lookup),
+            ["l", "t", "f"]
+        );
+        assert_eq!(
+            undefined(
+                "${set?$t:$f}${nope:{$g}}${domain_to_ascii{$d}}",
+                &mut lookup
+            ),
+            ["t", "f", "nope", "g", "d"]
+        );
+        assert_eq!(
+            scan(b"${set?{x}:{${y}", &mut lookup).unwrap_err().warnings,
+            vec![b"truncated macro reference: \"${set?{x}:{${y}\"".to_vec()]
         );
     }
 

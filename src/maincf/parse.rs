@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::Syntax;
+
 /// One logical line: its text and the physical lines it spans (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogicalLine {
@@ -30,6 +32,16 @@ pub enum LineEvent {
 /// to `handle` in the order Postfix produces them, until `handle` returns
 /// false (a fatal error stops Postfix there, before later warnings).
 pub fn scan_logical_lines(content: &[u8], path: &[u8], handle: &mut dyn FnMut(LineEvent) -> bool) {
+    scan_logical_lines_as(content, path, Syntax::installed(), handle);
+}
+
+/// [`scan_logical_lines`] as the release of `syntax` reads them.
+pub fn scan_logical_lines_as(
+    content: &[u8],
+    path: &[u8],
+    syntax: Syntax,
+    handle: &mut dyn FnMut(LineEvent) -> bool,
+) {
     let mut pos = 0;
     let mut lineno = 0;
     while pos < content.len() {
@@ -70,7 +82,7 @@ pub fn scan_logical_lines(content: &[u8], path: &[u8], handle: &mut dyn FnMut(Li
                 }
             }
         }
-        if got_null {
+        if got_null && syntax.warns_null_bytes {
             let mut msg = path.to_vec();
             if first == lineno {
                 msg.extend_from_slice(format!(", line {lineno}: ").as_bytes());
@@ -178,6 +190,17 @@ impl MainCf {
         seed: &[(&[u8], &[u8])],
         warn: &mut dyn FnMut(Vec<u8>),
     ) -> Result<MainCf, SyntaxError> {
+        MainCf::parse_as(content, path, seed, warn, Syntax::installed())
+    }
+
+    /// [`MainCf::parse`] as the release of `syntax` reads main.cf.
+    pub fn parse_as(
+        content: &[u8],
+        path: &Path,
+        seed: &[(&[u8], &[u8])],
+        warn: &mut dyn FnMut(Vec<u8>),
+        syntax: Syntax,
+    ) -> Result<MainCf, SyntaxError> {
         use std::os::unix::ffi::OsStrExt;
         let path = path.as_os_str().as_bytes();
         let mut cf = MainCf::default();
@@ -185,7 +208,7 @@ impl MainCf {
             cf.set(name, value);
         }
         let mut error = None;
-        scan_logical_lines(content, path, &mut |event| {
+        scan_logical_lines_as(content, path, syntax, &mut |event| {
             let line = match event {
                 LineEvent::Warning(w) => {
                     warn(w);
@@ -350,6 +373,25 @@ mod tests {
             w,
             vec!["memory buffer, line 2: text after null byte may be ignored"]
         );
+    }
+
+    /// Postfix 3.8 and earlier say nothing about a null byte.
+    #[test]
+    fn null_bytes_are_warned_about_since_3_9() {
+        let warnings = |syntax| {
+            let mut w = Vec::new();
+            MainCf::parse_as(
+                b"a = b\0c\n",
+                Path::new("m"),
+                &[],
+                &mut |m| w.push(m),
+                syntax,
+            )
+            .unwrap();
+            w.len()
+        };
+        assert_eq!(warnings(Syntax::of_release(3, 9)), 1);
+        assert_eq!(warnings(Syntax::of_release(3, 8)), 0);
     }
 
     #[test]

@@ -228,7 +228,8 @@ mod tests {
     /// Sets `name = value` as `postconf -e` would.
     fn set(dir: &[u8], name: &str, value: &str) -> Result<Outcome> {
         let arg = format!("{name}={value}");
-        let (request, _) = EditRequest::new(EditMode::Set, &[arg], Dialect::CURRENT)?;
+        let (request, _) = EditRequest::new(EditMode::Set, &[arg], Dialect::CURRENT)
+            .map_err(|refusal| Error::Fatal(refusal.fatal.unwrap_or_default()))?;
         update_main_cf(dir, |old| Ok(apply(old, b"main.cf", &request).0))
     }
 
