@@ -117,11 +117,7 @@ fn crashloop(root: &common::Root, ours: &Path, test: &str, action: &str, default
 
 fn main() {
     let args = Arguments::from_args();
-    let ours: Arc<PathBuf> = Arc::new(
-        std::env::var_os("POSTMULTI_BINARY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti"))),
-    );
+    let ours: Arc<PathBuf> = Arc::new(common::ours());
     let mut trials = Vec::new();
     for installation in common::installations() {
         let root = if args.list {

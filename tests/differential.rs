@@ -145,9 +145,7 @@ fn main() {
         !all.is_empty(),
         "differential: no scenario in tests/scenarios"
     );
-    let ours = std::env::var_os("POSTMULTI_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti")));
+    let ours = common::ours();
     let installations = common::installations();
     // Listing needs no machine; running builds the roots once, up front
     // (sid's too when another installation needs the 3.11 front end).

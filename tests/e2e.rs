@@ -12,10 +12,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use common::Root;
-use libtest_mimic::{Arguments, Trial};
 
 /// Runs `scenario` (the text of a .scn file) with `ours` in `root`;
 /// returns the directory holding the recording (kept alive by the
@@ -782,9 +780,7 @@ postmulti -e enable -i a
     assert_eq!((quiet.status, quiet.stderr.as_str()), (0, ""));
 }
 
-type Test = fn(&Root, &Path);
-
-const TESTS: [(&str, Test); 13] = [
+const TESTS: [(&str, common::RootTest); 13] = [
     (
         "start_status_stop_through_the_wrapper",
         start_status_stop_through_the_wrapper,
@@ -834,34 +830,5 @@ const TESTS: [(&str, Test); 13] = [
 ];
 
 fn main() {
-    let args = Arguments::from_args();
-    let ours: Arc<PathBuf> = Arc::new(
-        std::env::var_os("POSTMULTI_BINARY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti"))),
-    );
-    let mut trials = Vec::new();
-    for installation in common::installations() {
-        let root = if args.list {
-            None
-        } else {
-            common::prepare("e2e", installation).map(Arc::new)
-        };
-        for (name, test) in TESTS {
-            let (root, ours) = (root.clone(), ours.clone());
-            let skipped = root.is_none() && !args.list;
-            trials.push(
-                Trial::test(format!("{installation}::{name}"), move || match root {
-                    Some(root) => {
-                        test(&root, &ours);
-                        Ok(())
-                    }
-                    None => Err("this machine cannot run the harness (see above)".into()),
-                })
-                .with_kind("root")
-                .with_ignored_flag(skipped),
-            );
-        }
-    }
-    libtest_mimic::run(&args, trials).exit();
+    common::run_on_each_installation("e2e", &TESTS)
 }

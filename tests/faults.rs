@@ -14,10 +14,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use common::Root;
-use libtest_mimic::{Arguments, Trial};
 
 /// Runs `scenario` (the text of a .scn file) with `ours` in `root`;
 /// returns the directory holding the recording (kept alive by the
@@ -519,9 +517,7 @@ timeout 20 postmulti -l --status
     assert_no_rust_error_texts(test, &out);
 }
 
-type Test = fn(&Root, &Path);
-
-const TESTS: [(&str, Test); 5] = [
+const TESTS: [(&str, common::RootTest); 5] = [
     (
         "journals_are_verified_before_they_are_acted_on",
         journals_are_verified_before_they_are_acted_on,
@@ -542,34 +538,5 @@ const TESTS: [(&str, Test); 5] = [
 ];
 
 fn main() {
-    let args = Arguments::from_args();
-    let ours: Arc<PathBuf> = Arc::new(
-        std::env::var_os("POSTMULTI_BINARY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti"))),
-    );
-    let mut trials = Vec::new();
-    for installation in common::installations() {
-        let root = if args.list {
-            None
-        } else {
-            common::prepare("faults", installation).map(Arc::new)
-        };
-        for (name, test) in TESTS {
-            let (root, ours) = (root.clone(), ours.clone());
-            let skipped = root.is_none() && !args.list;
-            trials.push(
-                Trial::test(format!("{installation}::{name}"), move || match root {
-                    Some(root) => {
-                        test(&root, &ours);
-                        Ok(())
-                    }
-                    None => Err("this machine cannot run the harness (see above)".into()),
-                })
-                .with_kind("root")
-                .with_ignored_flag(skipped),
-            );
-        }
-    }
-    libtest_mimic::run(&args, trials).exit();
+    common::run_on_each_installation("faults", &TESTS)
 }

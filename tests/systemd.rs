@@ -39,9 +39,7 @@ use postmulti::systemd::escape::escape_path;
 
 /// Our postmulti (`POSTMULTI_BINARY=PATH` tests another binary).
 fn generator_binary() -> PathBuf {
-    std::env::var_os("POSTMULTI_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti")))
+    common::ours()
 }
 
 /// What generator.sh left in OUTDIR.

@@ -20,11 +20,7 @@ const SHARDS: usize = 12;
 
 fn main() {
     let args = Arguments::from_args();
-    let ours: Arc<PathBuf> = Arc::new(
-        std::env::var_os("POSTMULTI_BINARY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti"))),
-    );
+    let ours: Arc<PathBuf> = Arc::new(common::ours());
     let mut trials = Vec::new();
     // The real Postfix 3.11 postmulti, whose front end ours has everywhere.
     if common::installations().contains(&"sid") {

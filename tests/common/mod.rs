@@ -227,3 +227,45 @@ fn read_step(dir: &Path) -> Step {
         syslog: read("syslog"),
     }
 }
+
+/// The postmulti under test: `$POSTMULTI_BINARY`, else the one cargo built.
+pub fn ours() -> PathBuf {
+    std::env::var_os("POSTMULTI_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postmulti")))
+}
+
+/// A test of a suite that runs each test on each installation's root.
+pub type RootTest = fn(&Root, &Path);
+
+/// The main of such a suite (`suite` names it in the skip lines): every
+/// test as `<installation>::<name>`, of kind `root`, ignored when only
+/// listed or when the machine cannot run the harness.
+pub fn run_on_each_installation(suite: &str, tests: &[(&'static str, RootTest)]) -> ! {
+    let args = libtest_mimic::Arguments::from_args();
+    let ours = std::sync::Arc::new(ours());
+    let mut trials = Vec::new();
+    for installation in installations() {
+        let root = if args.list {
+            None
+        } else {
+            prepare(suite, installation).map(std::sync::Arc::new)
+        };
+        for &(name, test) in tests {
+            let (root, ours) = (root.clone(), ours.clone());
+            let skipped = root.is_none() && !args.list;
+            trials.push(
+                libtest_mimic::Trial::test(format!("{installation}::{name}"), move || match root {
+                    Some(root) => {
+                        test(&root, &ours);
+                        Ok(())
+                    }
+                    None => Err("this machine cannot run the harness (see above)".into()),
+                })
+                .with_kind("root")
+                .with_ignored_flag(skipped),
+            );
+        }
+    }
+    libtest_mimic::run(&args, trials).exit()
+}
