@@ -144,10 +144,11 @@ impl SilentMainCf {
 
     /// Whether the values postconf itself checks when it starts (the
     /// compatibility level other defaults compare with, the network
-    /// settings it resolves, the domain it derives from the host name)
-    /// are ones it passes without a word: a plain level, known protocol
-    /// names, interfaces that are `all`, `loopback-only` or numeric
-    /// addresses (a host name may not resolve), a plain domain.
+    /// settings it resolves, the domain it derives from the host name,
+    /// the style it computes mynetworks by) are ones it passes without a
+    /// word: a plain level, known protocol names, interfaces that are
+    /// `all`, `loopback-only` or numeric addresses (a host name may not
+    /// resolve), a plain domain, a plain style.
     fn start_up_values_pass(&self) -> bool {
         let tokens = |name: &str| -> Option<Vec<Vec<u8>>> {
             let value = self.expanded(name)?;
@@ -187,7 +188,16 @@ impl SilentMainCf {
                     .position(|&b| b == b'.')
                     .is_none_or(|dot| !host[dot + 1..].contains(&b'$'))
             });
-        level_passes && protocols_pass && interfaces_pass && mydomain_passes
+        // Without a mynetworks, postconf computes one from the style, which
+        // must name one known style ("unknown mynetworks mask style
+        // value").
+        let style_passes = !set("mynetworks_style")
+            || set("mynetworks")
+            || self
+                .cf
+                .get(b"mynetworks_style")
+                .is_some_and(|style| [&b"host"[..], b"subnet", b"class"].contains(&style));
+        level_passes && protocols_pass && interfaces_pass && mydomain_passes && style_passes
     }
 
     /// `postconf -h name`: the setting, else the default, unexpanded.
@@ -498,6 +508,8 @@ mod tests {
             "compatibility_level = 3.6\n",
             "inet_interfaces = 127.0.0.1, ::1\n",
             "inet_interfaces = loopback-only\ninet_protocols = ipv4\n",
+            "mynetworks_style = subnet\n",
+            "mynetworks_style = x\nmynetworks = 127.0.0.1\n",
         ] {
             assert!(
                 read_in_process(&instance(plain, Some("")).1).is_some(),
@@ -527,6 +539,7 @@ mod tests {
             // mydomain's default is what follows myhostname's first dot,
             // expanded: "empty macro name: \"11$\"".
             "myhostname = 3.11$$\n",
+            "mynetworks_style = HOST\n",
         ]
         .into_iter()
         .filter(|main_cf| read_in_process(&instance(main_cf, Some("")).1).is_some())
