@@ -2,7 +2,7 @@
 //! and `${domain_to_utf8{...}}`, as far as they can be made without the
 //! Unicode tables of UTS #46: Postfix hands them to ICU (UTS #46,
 //! non-transitional, no STD3 rules, no bidi or CONTEXTJ checks) and then
-//! checks the ASCII form with its own `valid_hostname()`.
+//! checks the ASCII form with valid_hostname() (`maincf::hostname`).
 //!
 //! What is modelled: ASCII names, and names whose non-ASCII characters are
 //! all in [`is_known_valid`], a few ranges of characters that UTS #46
@@ -185,7 +185,7 @@ fn to_ascii(name: &[u8]) -> Converted {
             &problems.text(),
         ));
     }
-    if !valid_hostname(ascii.as_bytes()) {
+    if !super::hostname::is_valid(ascii.as_bytes()) {
         return Converted::Bad(problem(
             "midna_domain_to_ascii_create",
             name,
@@ -306,41 +306,6 @@ fn bad_ace_label(label: &str, to_ascii: bool, problems: &mut Problems) {
     } else if to_ascii && label.is_ascii() && label.len() > 63 {
         problems.add(Problem::LabelTooLong);
     }
-}
-
-/// Postfix's valid_hostname() (no wildcard, no complaint): letters,
-/// digits, '_' and inner hyphens in labels of 1 to 63 bytes, not all
-/// digits, 255 bytes at most.
-pub fn valid_hostname(name: &[u8]) -> bool {
-    if name.is_empty() {
-        return false;
-    }
-    let mut label_length = 0;
-    let mut non_numeric = false;
-    for (i, &ch) in name.iter().enumerate() {
-        let next = name.get(i + 1).copied();
-        if ch.is_ascii_alphanumeric() || ch == b'_' {
-            label_length += 1;
-            if label_length > 63 {
-                return false;
-            }
-            non_numeric |= !ch.is_ascii_digit();
-        } else if ch == b'.' {
-            if label_length == 0 || next.is_none() {
-                return false;
-            }
-            label_length = 0;
-        } else if ch == b'-' {
-            non_numeric = true;
-            label_length += 1;
-            if label_length == 1 || matches!(next, None | Some(b'.')) {
-                return false;
-            }
-        } else {
-            return false;
-        }
-    }
-    non_numeric && name.len() <= 255
 }
 
 // RFC 3492 (Punycode) with the parameters of IDNA.

@@ -14,7 +14,6 @@
 mod accounts;
 mod convert;
 mod dictionary;
-mod hostname;
 mod network;
 
 pub use dictionary::Dictionary;
@@ -27,9 +26,9 @@ use crate::config::installation;
 use crate::diag;
 use crate::error::Result;
 use crate::fatal;
-use crate::maincf::defaults;
 use crate::maincf::parameters::{self, Kind, Parameter};
 use crate::maincf::{MainCf, path};
+use crate::maincf::{defaults, hostname};
 
 /// The dictionary once the library is done, and what it decided on the way
 /// that postmulti's own start-up uses.

@@ -1,7 +1,8 @@
-//! Postfix's valid_hostname(): letters, digits, `_`, `-` and `.` only,
-//! labels of at most 63 characters that neither start nor end with a
-//! hyphen, no empty label, not all numeric, at most 255 characters; the
-//! first rule broken is the warning.
+//! Postfix's valid_hostname() (3.7 to 3.11 alike): letters, digits, `_`,
+//! `-` and `.` only, labels of at most 63 characters that neither start
+//! nor end with a hyphen, no empty label, not all digits (a hyphen counts
+//! as a non-digit), at most 255 characters; the first rule broken is the
+//! warning.
 
 const LABEL_LENGTH: usize = 63;
 const HOSTNAME_LENGTH: usize = 255;
@@ -9,6 +10,11 @@ const HOSTNAME_LENGTH: usize = 255;
 /// `%.100s`.
 fn shown(name: &[u8]) -> &[u8] {
     &name[..name.len().min(100)]
+}
+
+/// Whether `name` passes valid_hostname() (no wildcard, no complaint).
+pub fn is_valid(name: &[u8]) -> bool {
+    check(name).is_ok()
 }
 
 /// `Ok` for a valid host name, else the `valid_hostname: ...` warning.
@@ -39,6 +45,7 @@ pub fn check(name: &[u8]) -> Result<(), Vec<u8>> {
             }
             label_length = 0;
         } else if ch == b'-' {
+            non_numeric = true;
             label_length += 1;
             if label_length == 1 || next.is_none() || next == Some(b'.') {
                 return warning("misplaced hyphen: ", shown(name));
@@ -100,6 +107,7 @@ mod tests {
             warning("1.2.3.4"),
             "valid_hostname: numeric hostname: 1.2.3.4"
         );
+        assert_eq!(warning("1-2.3"), "ok", "a hyphen is not a digit");
         let long = "a".repeat(64);
         assert_eq!(
             warning(&long),
