@@ -139,6 +139,21 @@ pub fn postlog(tag: &[u8], stderr_name: Option<&[u8]>, level: Level, text: &[u8]
     });
 }
 
+/// Writes one record to syslog only, as postlog(1) does for a Postfix
+/// script whose output is discarded: under `tag`, with `facility` (the
+/// instance's, which need not be postmulti's); then postmulti's own ident
+/// and facility are in force again.
+pub fn postlog_to_syslog(tag: &[u8], facility: libc::c_int, level: Level, text: &[u8]) {
+    with_logger(|logger| {
+        let own_facility = std::mem::replace(&mut logger.facility, facility);
+        logger.open(tag);
+        logger.write(None, level, text);
+        logger.facility = own_facility;
+        let prog = logger.prog.clone();
+        logger.open(&prog);
+    });
+}
+
 /// Maps a `syslog_facility` value to its facility, as Postfix spells them.
 pub fn facility_named(name: &[u8]) -> Option<libc::c_int> {
     Some(match name {

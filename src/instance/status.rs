@@ -38,6 +38,35 @@ pub fn master(queue_dir: &Path) -> Master {
     }
 }
 
+/// What `master -t`, the test behind `postfix status`, would answer, as
+/// far as the files alone tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MasterTest {
+    /// No pid file (master -t's `access()` fails), or a plain one that
+    /// nobody holds locked: "not running".
+    NotRunning,
+    /// A master holds the lock, or the pid file is not a plain file we can
+    /// open: only master -t itself says what it makes of that.
+    AskMaster,
+}
+
+/// [`MasterTest`] for the instance whose queue directory is `queue_dir`:
+/// master -t's steps, `access(F_OK)` then `open(O_RDWR)` and a
+/// non-blocking exclusive lock, without creating the file.
+pub fn master_test(queue_dir: &Path) -> MasterTest {
+    let pid_file = queue_dir.join("pid/master.pid");
+    if std::fs::metadata(&pid_file).is_err() {
+        return MasterTest::NotRunning;
+    }
+    match regular::open(&pid_file, OpenOptions::new().read(true).write(true)) {
+        Ok(file) => match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(_) => MasterTest::NotRunning,
+            Err(_) => MasterTest::AskMaster,
+        },
+        Err(_) => MasterTest::AskMaster,
+    }
+}
+
 /// The messages in each of [`MESSAGE_QUEUES`], `None` where the queue
 /// could not be read; and the first thing that could not be read.
 pub struct QueueCounts {

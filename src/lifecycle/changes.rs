@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::environment::Environment;
 use crate::config::Params;
 use crate::error::Result;
+use crate::lifecycle::checks::StatusProbe;
 use crate::lifecycle::voice::tool_io_error;
 
 /// What a recursive walk of a directory found: each path, and whether it
@@ -95,6 +96,7 @@ pub trait Changes {
         params: &Params,
         config_dir: &[u8],
         queue_dir: &[u8],
+        probe: &StatusProbe,
         env: &Environment,
     ) -> bool;
 

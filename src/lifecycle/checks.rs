@@ -13,8 +13,9 @@ use super::environment::Environment;
 use super::voice::script_fatal;
 use crate::cli::Action;
 use crate::config::Params;
+use crate::diag::{self, Level};
 use crate::error::{Result, strerror};
-use crate::instance::status::{self, Master};
+use crate::instance::status::{self, Master, MasterTest};
 use crate::instance::{Instance, queue};
 use crate::maincf::{main_cf_path, path};
 use crate::msg;
@@ -74,10 +75,61 @@ fn script_finds_initialised(params: &Params) -> bool {
     !wrapper.is_empty() && enable == b"yes"
 }
 
-/// `postfix -c <dir> status`, quietly, as the script asks it before
-/// `deport` and `destroy`; besides the answer it leaves postfix-script's
-/// record in the log, as the script's call does.
-pub fn postfix_status_says_running(params: &Params, config_dir: &[u8], env: &Environment) -> bool {
+/// How the script's `postfix -c <dir> status` is answered for an
+/// instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusProbe {
+    /// postfix(1) and postfix-script are known to run without a word for
+    /// the instance, and postlog(1) sends postfix-script's records to
+    /// syslog under `tag` (`<syslog_name>/postfix-script`) with
+    /// `facility`: when the pid file tells, the answer and the record are
+    /// made here, saving the nine processes of the real call.
+    Known { tag: Vec<u8>, facility: libc::c_int },
+    /// Run `postfix -c <dir> status` itself.
+    AskPostfix,
+}
+
+impl StatusProbe {
+    /// The probe for an instance that postfix(1) runs quietly for, whose
+    /// main.cf gives `syslog_name`, `syslog_facility` and `maillog_file`:
+    /// [`StatusProbe::AskPostfix`] where postlog would write to a file or
+    /// refuse the facility.
+    pub fn quiet_instance(
+        syslog_name: &[u8],
+        syslog_facility: &[u8],
+        maillog_file: &[u8],
+    ) -> StatusProbe {
+        match diag::facility_named(syslog_facility) {
+            Some(facility) if maillog_file.is_empty() => StatusProbe::Known {
+                tag: msg!(syslog_name, b"/postfix-script"),
+                facility,
+            },
+            _ => StatusProbe::AskPostfix,
+        }
+    }
+}
+
+/// `postfix -c <dir> status`, as the script asks it before `deport` and
+/// `destroy`: whether the instance runs, and postfix-script's record in
+/// the log.  Answered here when `probe` allows and master -t would find
+/// no master (it refuses to run for anyone but root); otherwise by
+/// running the command quietly.
+pub fn postfix_status_says_running(
+    params: &Params,
+    config_dir: &[u8],
+    queue_dir: &[u8],
+    probe: &StatusProbe,
+    env: &Environment,
+) -> bool {
+    if let StatusProbe::Known { tag, facility } = probe {
+        let not_running = nix::unistd::getuid().is_root()
+            && status::master_test(&path(queue_dir)) == MasterTest::NotRunning;
+        if not_running {
+            let text = b"the Postfix mail system is not running";
+            diag::postlog_to_syslog(tag, *facility, Level::Info, text);
+            return false;
+        }
+    }
     // argv[0] as the script's PATH lookup gives it.
     Command::new(params.command_path("postfix"))
         .arg0("postfix")
@@ -128,5 +180,25 @@ pub fn queued_mail_refusal(target: &Instance) -> Option<Vec<u8>> {
             b": ",
             strerror(&err)
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_record_is_made_here_only_where_postlog_writes_to_syslog() {
+        assert_eq!(
+            StatusProbe::quiet_instance(b"postfix-a", b"local3", b""),
+            StatusProbe::Known {
+                tag: b"postfix-a/postfix-script".to_vec(),
+                facility: libc::LOG_LOCAL3,
+            }
+        );
+        let to_file = StatusProbe::quiet_instance(b"postfix-a", b"mail", b"/var/log/a.log");
+        assert_eq!(to_file, StatusProbe::AskPostfix);
+        let refused = StatusProbe::quiet_instance(b"postfix-a", b"bogus", b"");
+        assert_eq!(refused, StatusProbe::AskPostfix);
     }
 }

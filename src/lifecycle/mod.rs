@@ -150,7 +150,15 @@ fn refuse_destroy_of_queued_mail(
         return Ok(());
     };
     if !dry_run {
-        checks::postfix_status_says_running(params, &plan.target.config_dir, env);
+        let target = &plan.target;
+        let probe = checks::StatusProbe::AskPostfix;
+        checks::postfix_status_says_running(
+            params,
+            &target.config_dir,
+            &target.queue_dir,
+            &probe,
+            env,
+        );
     }
     Err(voice::script_fatal(params, &refusal))
 }

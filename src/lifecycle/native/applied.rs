@@ -14,7 +14,7 @@ use super::undo::Undo;
 use crate::config::Params;
 use crate::error::Result;
 use crate::lifecycle::changes::{Changes, Tree};
-use crate::lifecycle::checks::postfix_status_says_running;
+use crate::lifecycle::checks::{StatusProbe, postfix_status_says_running};
 use crate::lifecycle::environment::Environment;
 use crate::lifecycle::postconf;
 use crate::lifecycle::voice::tool_io_error;
@@ -146,10 +146,11 @@ impl Changes for Applied {
         &self,
         params: &Params,
         config_dir: &[u8],
-        _queue_dir: &[u8],
+        queue_dir: &[u8],
+        probe: &StatusProbe,
         env: &Environment,
     ) -> bool {
-        postfix_status_says_running(params, config_dir, env)
+        postfix_status_says_running(params, config_dir, queue_dir, probe, env)
     }
 
     fn write_journal(&mut self, journal: &Path, content: &[u8]) -> Result<()> {

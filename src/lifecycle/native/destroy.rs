@@ -36,7 +36,7 @@ use crate::error::{Result, strerror};
 use crate::instance::secondary::{self, SilentMainCf};
 use crate::instance::{self, Instance};
 use crate::lifecycle::changes::Changes;
-use crate::lifecycle::checks::refuse_queued_mail;
+use crate::lifecycle::checks::{StatusProbe, refuse_queued_mail};
 use crate::lifecycle::confinement::Surroundings;
 use crate::lifecycle::environment::Environment;
 use crate::lifecycle::plan::Plan;
@@ -60,6 +60,13 @@ const SET_ASIDE: &[u8] = b"/.postmulti-destroy.rejected";
 
 /// A journal's first field: what it is, in which format.
 const MAGIC: &[u8] = b"postmulti destroy journal 1";
+
+/// A destroy decided on: what to remove, and how the script's `postfix
+/// status` question is answered for the instance.
+pub struct Destruction {
+    removal: Removal,
+    probe: StatusProbe,
+}
 
 /// What is left to remove once an instance is deregistered.
 pub struct Removal {
@@ -268,17 +275,28 @@ impl Rejection {
 /// Decides to destroy the plan's target, or declines (an installation or
 /// configuration whose outcome we do not reproduce exactly).  Called once
 /// the script's check that the primary is initialised has passed.
-pub fn prepare(params: &Params, known: &Known, plan: &Plan) -> std::result::Result<Removal, Stop> {
+pub fn prepare(
+    params: &Params,
+    known: &Known,
+    plan: &Plan,
+) -> std::result::Result<Destruction, Stop> {
     let target = &plan.target;
     let cf = SilentMainCf::read(&target.config_dir).ok_or(Decline::InstanceNotSilent)?;
-    Ok(removal_if_postfix_runs(params, known, target, &cf)?)
+    let removal = removal_if_postfix_runs(params, known, target, &cf)?;
+    let expanded = |name| cf.expanded(name).unwrap_or_default();
+    let probe = StatusProbe::quiet_instance(
+        &removal.syslog_name,
+        &expanded("syslog_facility"),
+        &expanded("maillog_file"),
+    );
+    Ok(Destruction { removal, probe })
 }
 
-impl Removal {
+impl Destruction {
     /// The script's refusals (the instance still running), then D4 (its
-    /// directories not its own) and D1 (queued mail); then deregisters the instance (the commit point) and
-    /// removes its directories, journalled so that a killed run can be
-    /// finished.
+    /// directories not its own) and D1 (queued mail); then deregisters the
+    /// instance (the commit point) and removes its directories, journalled
+    /// so that a killed run can be finished.
     pub fn carry_out(
         self,
         changes: &mut dyn Changes,
@@ -287,20 +305,22 @@ impl Removal {
         env: &Environment,
     ) -> Result<()> {
         let target = &plan.target;
-        if changes.instance_is_running(params, &target.config_dir, &target.queue_dir, env) {
+        let removal = self.removal;
+        let (config_dir, queue_dir) = (&target.config_dir, &target.queue_dir);
+        if changes.instance_is_running(params, config_dir, queue_dir, &self.probe, env) {
             let text = msg!(b"Instance '", target.config_dir, b"' is not stopped");
             return Err(script_fatal(params, &text));
         }
         plan.surroundings.confine(target)?;
         refuse_queued_mail(params, target)?;
         let journal = journal_path(params, JOURNAL);
-        changes.write_journal(&journal, &self.encode())?;
+        changes.write_journal(&journal, &removal.encode())?;
         let directories = plan.new_directories.as_deref().unwrap_or_default();
-        let dir = &self.config_dir;
+        let dir = &removal.config_dir;
         let deregistered =
             update_instance_directories(changes, params, directories, dir, Alternate::Forget);
         if deregistered.is_ok() {
-            remove_files(changes, params, &self, Gone::Reported);
+            remove_files(changes, params, &removal, Gone::Reported);
         }
         changes.remove_journal(&journal);
         deregistered

@@ -49,7 +49,7 @@ pub enum Work {
     Assign,
     Deport,
     Create(Box<create::Creation>),
-    Destroy(Box<destroy::Removal>),
+    Destroy(Box<destroy::Destruction>),
 }
 
 /// Why an action is left to postmulti-script: each is a case whose exact
@@ -171,7 +171,7 @@ impl Work {
             Work::Assign => simple::assign(changes, plan),
             Work::Deport => simple::deport(changes, params, plan, env),
             Work::Create(creation) => creation.carry_out(changes, params, plan),
-            Work::Destroy(removal) => removal.carry_out(changes, params, plan, env),
+            Work::Destroy(destruction) => destruction.carry_out(changes, params, plan, env),
         }
     }
 }

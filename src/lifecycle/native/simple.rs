@@ -5,7 +5,7 @@
 use crate::config::Params;
 use crate::error::Result;
 use crate::lifecycle::changes::Changes;
-use crate::lifecycle::checks::is_regular_file;
+use crate::lifecycle::checks::{StatusProbe, is_regular_file};
 use crate::lifecycle::environment::Environment;
 use crate::lifecycle::plan::Plan;
 use crate::lifecycle::registry::{Alternate, update_instance_directories};
@@ -56,7 +56,13 @@ pub fn deport(
             Alternate::Forget,
         );
     }
-    if changes.instance_is_running(params, &target.config_dir, &target.queue_dir, env) {
+    if changes.instance_is_running(
+        params,
+        &target.config_dir,
+        &target.queue_dir,
+        &StatusProbe::AskPostfix,
+        env,
+    ) {
         return Err(script_fatal(
             params,
             &msg!(b"Instance '", target.config_dir, b"' is not stopped"),

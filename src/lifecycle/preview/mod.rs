@@ -23,6 +23,7 @@ use super::postconf;
 use crate::config::Params;
 use crate::error::{Error, Result};
 use crate::instance::status::{self, Master};
+use crate::lifecycle::checks::StatusProbe;
 use crate::lifecycle::voice::tool_io_error;
 use crate::maincf::write::read_main_cf;
 use crate::maincf::{main_cf_path, path, regular};
@@ -560,6 +561,7 @@ impl Changes for Preview {
         _params: &Params,
         _config_dir: &[u8],
         queue_dir: &[u8],
+        _probe: &StatusProbe,
         _env: &Environment,
     ) -> bool {
         matches!(status::master(&path(queue_dir)), Master::Running(_))
