@@ -21,7 +21,7 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,12 +30,16 @@ use std::sync::OnceLock;
 use crate::maincf::defaults::{self, INSTALLATION_PARAMETERS};
 use crate::maincf::edit::Dialect;
 use crate::maincf::{self, MainCf, Syntax, path, split_list, split_name_value};
+use crate::msg;
 
 /// Where the answers of the installed postconf are kept.
 const CACHE_DIRECTORY: &str = "/var/cache/postmulti";
 const CACHE_FILE: &str = "/var/cache/postmulti/installation";
 /// The first line of a cache file in this format.
-const CACHE_MAGIC: &str = "postmulti installation cache 3";
+const CACHE_MAGIC: &str = "postmulti installation cache 4";
+/// The cache's last line: the quiet parameter names, most of its bytes,
+/// taken whole without being scanned (the iterator path never needs them).
+const QUIET_NAMES_LINE: &[u8] = b"quiet_parameter_names = ";
 
 /// A message only a Postfix built with MYORIGIN_FROM_FILE (Debian's
 /// build) has: such a Postfix reads `myorigin = /path` from the file.
@@ -176,7 +180,7 @@ fn postconf_path(primary: &MainCf) -> PathBuf {
         Some(dir) if !dir.contains(&b'$') && dir.first() == Some(&b'/') => Some(dir),
         _ => None,
     };
-    let postconf_in = |dir: &[u8]| path(&crate::msg!(dir, b"/postconf"));
+    let postconf_in = |dir: &[u8]| path(&msg!(dir, b"/postconf"));
     configured
         .map(postconf_in)
         .filter(|p| p.is_file())
@@ -340,30 +344,35 @@ fn read_cache(identity: &str) -> Option<Installation> {
     if !meta.is_file() || !trusted(&meta) {
         return None;
     }
-    let mut text = Vec::new();
-    file.read_to_end(&mut text).ok()?;
+    let text = maincf::regular::read_sized(&mut file, meta.len()).ok()?;
     parse_cache(&text, identity)
 }
 
 fn parse_cache(text: &[u8], identity: &str) -> Option<Installation> {
-    let mut lines = text.split(|&b| b == b'\n');
-    if lines.next()? != CACHE_MAGIC.as_bytes() || lines.next()? != identity.as_bytes() {
-        return None;
-    }
+    let header = msg!(CACHE_MAGIC, b"\n", identity, b"\n");
+    let mut rest = text.strip_prefix(header.as_slice())?;
     let mut values = Vec::new();
     let mut quiet_names = None;
     let mut noisy_names = None;
     let mut myorigin_from_file = None;
     let mut dictionary_types = None;
-    for line in lines.filter(|l| !l.is_empty()) {
+    // The values are in this order (see write_cache).
+    let mut expected = defaults::installed_names();
+    while !rest.is_empty() {
+        if let Some(names) = rest.strip_prefix(QUIET_NAMES_LINE) {
+            quiet_names = Some(names.strip_suffix(b"\n")?.to_vec());
+            break;
+        }
+        let end = rest.iter().position(|&b| b == b'\n')?;
+        let line = &rest[..end];
+        rest = &rest[end + 1..];
         let (name, value) = split_name_value(line).ok()?;
         match name {
-            b"quiet_parameter_names" => quiet_names = Some(value.to_vec()),
             b"noisy_parameter_names" => noisy_names = Some(value.to_vec()),
             b"myorigin_from_file" => myorigin_from_file = crate::maincf::parse_bool(value),
             b"dictionary_types" => dictionary_types = Some(value.to_vec()),
             _ => {
-                let known = defaults::installed_names().find(|n| n.as_bytes() == name)?;
+                let known = expected.find(|n| n.as_bytes() == name)?;
                 values.push((known, value.to_vec()));
             }
         }
@@ -387,8 +396,11 @@ fn parse_cache(text: &[u8], identity: &str) -> Option<Installation> {
 /// next run asks again.
 fn write_cache(identity: &str, installation: &Installation) {
     let mut text = format!("{CACHE_MAGIC}\n{identity}\n").into_bytes();
-    for (name, value) in &installation.values {
-        text.extend_from_slice(&crate::msg!(name, b" = ", value, b"\n"));
+    // In the order of installed_names(), which the reader walks once.
+    for name in defaults::installed_names() {
+        if let Some((_, value)) = installation.values.iter().find(|(n, _)| *n == name) {
+            text.extend_from_slice(&msg!(name, b" = ", value, b"\n"));
+        }
     }
     let from_file = if installation.myorigin_from_file {
         "yes"
@@ -397,19 +409,11 @@ fn write_cache(identity: &str, installation: &Installation) {
     };
     text.extend_from_slice(format!("myorigin_from_file = {from_file}\n").as_bytes());
     if let Some(types) = &installation.dictionary_types {
-        text.extend_from_slice(&crate::msg!(b"dictionary_types = ", types, b"\n"));
+        text.extend_from_slice(&msg!(b"dictionary_types = ", types, b"\n"));
     }
     if let Some(names) = &installation.names {
-        text.extend_from_slice(&crate::msg!(
-            b"quiet_parameter_names = ",
-            &names.quiet,
-            b"\n"
-        ));
-        text.extend_from_slice(&crate::msg!(
-            b"noisy_parameter_names = ",
-            &names.noisy,
-            b"\n"
-        ));
+        text.extend_from_slice(&msg!(b"noisy_parameter_names = ", &names.noisy, b"\n"));
+        text.extend_from_slice(&msg!(QUIET_NAMES_LINE, &names.quiet, b"\n"));
     }
     let _ = fs::DirBuilder::new().mode(0o755).create(CACHE_DIRECTORY);
     let temp = format!("{CACHE_FILE}.{}", std::process::id());
@@ -447,7 +451,7 @@ fn ask_postconf(postconf: &Path, probe: bool) -> Option<Installation> {
             continue;
         };
         names.push(name);
-        if let Some(known) = defaults::installed_names().find(|n| n.as_bytes() == name) {
+        if let Some(known) = defaults::installed_name(name) {
             values.push((known, value.to_vec()));
         }
     }
@@ -678,10 +682,10 @@ mod tests {
         };
         let mut text = format!("{CACHE_MAGIC}\nID\n").into_bytes();
         for (name, value) in &installation.values {
-            text.extend_from_slice(&crate::msg!(name, b" = ", value, b"\n"));
+            text.extend_from_slice(&msg!(name, b" = ", value, b"\n"));
         }
         text.extend_from_slice(
-            b"myorigin_from_file = yes\nquiet_parameter_names = a b\nnoisy_parameter_names = d\n",
+            b"myorigin_from_file = yes\nnoisy_parameter_names = d\nquiet_parameter_names = a b\n",
         );
         let read = parse_cache(&text, "ID").unwrap();
         assert_eq!(read.values, installation.values);
@@ -706,7 +710,7 @@ mod tests {
         let inputs = count_from_env("POSTMULTI_FUZZ_INPUTS", 100_000);
         let mut good = format!("{CACHE_MAGIC}\nID\n").into_bytes();
         for (name, value) in INSTALLATION_PARAMETERS {
-            good.extend_from_slice(&crate::msg!(name, b" = ", value, b"\n"));
+            good.extend_from_slice(&msg!(name, b" = ", value, b"\n"));
         }
         good.extend_from_slice(b"quiet_parameter_names = a b c\n");
         for index in 0..inputs {

@@ -4,14 +4,13 @@
 //! (`mail_params`), and the parameters postmulti uses taken from the
 //! library's dictionary.
 
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use super::mail_params::{self, Dictionary};
 use crate::error::{Error, Result};
 use crate::maincf::defaults::CONFIG_DIRECTORY;
-use crate::maincf::{MainCf, main_cf_path, parse_bool, path, split_list};
+use crate::maincf::{MainCf, main_cf_path, parse_bool, path, regular, split_list};
 use crate::{diag, fatal, msg};
 
 /// The primary main.cf and the directory it was read from.
@@ -37,11 +36,10 @@ impl Primary {
         let path = main_cf_path(&config_dir);
         // Postfix opens, then reads: a directory opens fine and fails to read.
         let shown = path.as_os_str().as_bytes();
-        let mut content = Vec::new();
-        std::fs::File::open(&path)
-            .map_err(|e| Error::io("open", shown, e))?
-            .read_to_end(&mut content)
-            .map_err(|e| Error::io("read", shown, e))?;
+        let mut file = std::fs::File::open(&path).map_err(|e| Error::io("open", shown, e))?;
+        let size = file.metadata().map_or(0, |m| m.len());
+        let content =
+            regular::read_sized(&mut file, size).map_err(|e| Error::io("read", shown, e))?;
         let seed: [(&[u8], &[u8]); 1] = [(b"config_directory", &config_dir)];
         let cf = MainCf::parse(&content, &path, &seed, &mut |w| diag::warn(&w))
             .map_err(|e| Error::Fatal(e.0))?;

@@ -61,19 +61,35 @@ pub fn installed_names() -> impl Iterator<Item = &'static str> {
     installation.chain(tables)
 }
 
-/// The installed Postfix's values of [`INSTALLATION_PARAMETERS`].
+/// The one of [`installed_names`] spelled `name`.  (Start-up looks up
+/// every line of the installation cache: a sorted copy, made once, keeps
+/// that from growing with the square of the number of parameters.)
+pub fn installed_name(name: &[u8]) -> Option<&'static str> {
+    static SORTED: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let sorted = SORTED.get_or_init(|| {
+        let mut names: Vec<&'static str> = installed_names().collect();
+        names.sort_unstable();
+        names
+    });
+    let found = sorted.binary_search_by(|n| n.as_bytes().cmp(name)).ok()?;
+    Some(sorted[found])
+}
+
+/// The installed Postfix's defaults of [`installed_names`], by name.
 static INSTALLED: OnceLock<Vec<(&'static str, Vec<u8>)>> = OnceLock::new();
 
-/// Makes `values` the defaults of the installation parameters, once, at
-/// start-up.
-pub fn set_installed(values: Vec<(&'static str, Vec<u8>)>) {
+/// Makes `values` the installed defaults, once, at start-up.
+pub fn set_installed(mut values: Vec<(&'static str, Vec<u8>)>) {
+    values.sort_unstable_by_key(|&(name, _)| name);
     let _ = INSTALLED.set(values);
 }
 
 fn installed(name: &[u8]) -> Option<&'static [u8]> {
     let installed = INSTALLED.get()?;
-    let (_, value) = installed.iter().find(|(n, _)| n.as_bytes() == name)?;
-    Some(value)
+    let found = installed
+        .binary_search_by(|(n, _)| n.as_bytes().cmp(name))
+        .ok()?;
+    Some(&installed[found].1)
 }
 
 /// The installed Postfix's `mail_version`, if known.

@@ -117,6 +117,13 @@ fn run<L: Lookup>(
     scan: bool,
     syntax: Syntax,
 ) -> Result<Expanded, ExpandError> {
+    // Most values refer to nothing; only `$` starts anything.
+    if !pattern.contains(&b'$') {
+        return Ok(Expanded {
+            value: pattern.to_vec(),
+            undefined: Vec::new(),
+        });
+    }
     let mut ctx = Context {
         lookup,
         recursive,

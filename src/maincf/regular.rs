@@ -48,12 +48,31 @@ pub fn open(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
 /// It is read at once through the non-blocking descriptor, which Linux
 /// reads as any other for a regular file, and with the size fstat(2) gave:
 /// the iterator reads two files per instance this way, so no system call
-/// beyond open, fstat, read and close.
+/// beyond open, fstat, one read and close.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
-    let (file, size) = open_regular(path, OpenOptions::new().read(true))?;
-    let mut content = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    // Through `Take`, read_to_end asks for no size hint of its own.
-    file.take(u64::MAX).read_to_end(&mut content)?;
+    let (mut file, size) = open_regular(path, OpenOptions::new().read(true))?;
+    read_sized(&mut file, size)
+}
+
+/// The rest of the open file `file`, which fstat(2) said holds `size`
+/// bytes.  One read(2) of `size + 1` bytes that returns `size` has met the
+/// end (a regular file reads short only there); std's read_to_end would
+/// stat and seek again and read once more to see the end.  A file that has
+/// grown or shrunk since is read on to its end.
+pub fn read_sized(file: &mut File, size: u64) -> io::Result<Vec<u8>> {
+    let expected = usize::try_from(size).unwrap_or(0);
+    let mut content = vec![0; expected.saturating_add(1)];
+    let got = loop {
+        match file.read(&mut content) {
+            Ok(got) => break got,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    };
+    content.truncate(got);
+    if got != expected {
+        file.take(u64::MAX).read_to_end(&mut content)?;
+    }
     Ok(content)
 }
 
@@ -107,6 +126,19 @@ mod tests {
         let fifo = dir.path().join("main.cf");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
         fifo
+    }
+
+    #[test]
+    fn a_file_whose_size_changed_since_fstat_is_read_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("main.cf");
+        std::fs::write(&file, b"a = 1\nb = 2\n").unwrap();
+        assert_eq!(read(&file).unwrap(), b"a = 1\nb = 2\n");
+        for stale_size in [0, 3, 12, 13, 100] {
+            let mut opened = File::open(&file).unwrap();
+            let content = read_sized(&mut opened, stale_size).unwrap();
+            assert_eq!(content, b"a = 1\nb = 2\n", "size {stale_size}");
+        }
     }
 
     #[test]

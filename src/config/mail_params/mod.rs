@@ -18,7 +18,6 @@ mod network;
 
 pub use dictionary::Dictionary;
 
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 
@@ -28,7 +27,7 @@ use crate::error::Result;
 use crate::fatal;
 use crate::maincf::parameters::{self, Kind, Parameter};
 use crate::maincf::{MainCf, path};
-use crate::maincf::{defaults, hostname};
+use crate::maincf::{defaults, hostname, regular};
 
 /// The dictionary once the library is done, and what it decided on the way
 /// that postmulti's own start-up uses.
@@ -269,12 +268,11 @@ fn myorigin_from_file(file: &[u8]) -> Result<Vec<u8>> {
         }
         Ok(_) => {}
     }
-    let mut content = Vec::new();
-    if let Err(e) = opened.read_to_end(&mut content)
-        && e.kind() != std::io::ErrorKind::WouldBlock
-    {
-        fatal!(file, b": read error: ", crate::error::strerror(&e));
-    }
+    let content = match regular::read_sized(&mut opened, held.len()) {
+        Ok(content) => content,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Vec::new(),
+        Err(e) => fatal!(file, b": read error: ", crate::error::strerror(&e)),
+    };
     let first = content.split(|&b| b == b'\n').next().unwrap_or_default();
     let value = crate::maincf::trim(first).to_vec();
     if value.is_empty() {
