@@ -29,6 +29,7 @@ use std::sync::OnceLock;
 
 use crate::maincf::defaults::{self, INSTALLATION_PARAMETERS};
 use crate::maincf::edit::Dialect;
+use crate::maincf::fnv::FnvHashSet;
 use crate::maincf::{self, MainCf, Syntax, path, split_list, split_name_value};
 use crate::msg;
 
@@ -101,8 +102,8 @@ pub struct Installation {
 struct ParameterNames {
     quiet: Vec<u8>,
     noisy: Vec<u8>,
-    quiet_set: OnceLock<HashSet<Vec<u8>>>,
-    noisy_set: OnceLock<HashSet<Vec<u8>>>,
+    quiet_set: OnceLock<FnvHashSet<Vec<u8>>>,
+    noisy_set: OnceLock<FnvHashSet<Vec<u8>>>,
 }
 
 impl ParameterNames {
@@ -116,7 +117,7 @@ impl ParameterNames {
     }
 }
 
-fn name_set<'a>(cell: &'a OnceLock<HashSet<Vec<u8>>>, names: &[u8]) -> &'a HashSet<Vec<u8>> {
+fn name_set<'a>(cell: &'a OnceLock<FnvHashSet<Vec<u8>>>, names: &[u8]) -> &'a FnvHashSet<Vec<u8>> {
     cell.get_or_init(|| split_list(names).map(<[u8]>::to_vec).collect())
 }
 

@@ -2,20 +2,20 @@
 //! instance claimed each, so that no two instances share one; and the
 //! shared directories every instance uses, which must exist.
 
-use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
 use super::Instance;
 use crate::config::Params;
 use crate::error::{Error, Result};
+use crate::maincf::fnv::FnvHashMap;
 use crate::{fatal, msg};
 
 /// Values (names and directories share one namespace) and who claimed them,
 /// as `<config_dir>, <parameter>`.
 #[derive(Debug, Default)]
 pub struct Claims {
-    owners: HashMap<Vec<u8>, Vec<u8>>,
+    owners: FnvHashMap<Vec<u8>, Vec<u8>>,
 }
 
 impl Claims {

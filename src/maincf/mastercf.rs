@@ -42,7 +42,8 @@ fn is_plain_entry(text: &[u8]) -> bool {
 /// Splits a master.cf entry into fields at whitespace outside `{}`; `None`
 /// if the braces do not balance.
 pub fn master_fields(text: &[u8]) -> Option<Vec<&[u8]>> {
-    let mut fields = Vec::new();
+    // An entry has eight fields and a few `-o` options.
+    let mut fields = Vec::with_capacity(16);
     let mut depth = 0usize;
     let mut start = None;
     for (i, &b) in text.iter().enumerate() {

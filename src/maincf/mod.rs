@@ -9,6 +9,7 @@
 pub mod defaults;
 pub mod edit;
 pub mod expand;
+pub mod fnv;
 pub mod hostname;
 pub mod idna;
 pub mod mastercf;

@@ -3,10 +3,10 @@
 //! between are dropped), `name = value` split with whitespace trimmed, the
 //! last definition of a name winning, and the same warnings and errors.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use super::Syntax;
+use super::fnv::FnvHashMap;
 
 /// One logical line: its text and the physical lines it spans (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,6 @@ pub fn scan_logical_lines_as(
             let newline = end < content.len();
             pos = if newline { end + 1 } else { end };
             got_null |= physical.contains(&0);
-            buf.extend_from_slice(physical);
             if newline || !physical.is_empty() {
                 lineno += 1;
             }
@@ -66,8 +65,8 @@ pub fn scan_logical_lines_as(
                 None => true,
                 Some(i) => physical[i] == b'#',
             };
-            if blank_or_comment {
-                buf.truncate(start);
+            if !blank_or_comment {
+                buf.extend_from_slice(physical);
             }
             if start == 0 {
                 first = lineno;
@@ -171,7 +170,7 @@ pub fn trim(text: &[u8]) -> &[u8] {
 /// A parsed main.cf: the last value of each name, in the file's terms.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MainCf {
-    values: HashMap<Vec<u8>, Vec<u8>>,
+    values: FnvHashMap<Vec<u8>, Vec<u8>>,
     /// Names in the order of their first definition.
     order: Vec<Vec<u8>>,
 }

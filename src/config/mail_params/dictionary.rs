@@ -5,43 +5,17 @@
 //! main.cf does not set and that has not been evaluated yet is empty, as
 //! in Postfix.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use crate::diag;
 use crate::error::Result;
 use crate::fatal;
 use crate::maincf::MainCf;
 use crate::maincf::expand;
+use crate::maincf::fnv::FnvHashMap;
 
 /// The configuration dictionary (`mail_dict`).
 #[derive(Debug, Clone, Default)]
 pub struct Dictionary {
-    values: HashMap<Box<[u8]>, Box<[u8]>, BuildHasherDefault<Fnv1a>>,
-}
-
-/// FNV-1a: start-up stores and looks up some 300 short names, where
-/// SipHash's resistance to chosen keys buys nothing (main.cf's writer
-/// is root) and costs a tenth of the iterator path's instructions.
-#[derive(Debug, Clone, Copy)]
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Fnv1a {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv1a {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+    values: FnvHashMap<Box<[u8]>, Box<[u8]>>,
 }
 
 impl Dictionary {
@@ -49,7 +23,7 @@ impl Dictionary {
     pub fn from_main_cf(cf: &MainCf) -> Dictionary {
         // Room for the table defaults stored later (some 150).
         let room = cf.names().count() + 160;
-        let mut values = HashMap::with_capacity_and_hasher(room, Default::default());
+        let mut values = FnvHashMap::with_capacity_and_hasher(room, Default::default());
         values.extend(
             cf.names()
                 .map(|name| (name.into(), cf.get(name).unwrap_or_default().into())),

@@ -62,13 +62,6 @@ pub fn md5_hex(data: &[u8]) -> String {
         .collect()
 }
 
-/// FNV-1a, 64 bits.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,11 +89,5 @@ mod tests {
         for (input, digest) in cases {
             assert_eq!(md5_hex(input.as_bytes()), digest, "{input:?}");
         }
-    }
-
-    #[test]
-    fn fnv1a_64() {
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 }

@@ -21,11 +21,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::Decline;
-use super::digest::{fnv1a, md5_hex};
+use super::digest::md5_hex;
 use crate::config::Params;
 use crate::config::installation::{self, Release};
 use crate::instance::secondary::SilentMainCf;
 use crate::maincf::expand::parse_compatibility_level;
+use crate::maincf::fnv::fnv1a;
 use crate::maincf::{path, regular};
 use crate::msg;
 
