@@ -1,8 +1,8 @@
-//! The two digests used to tell a script we know from one changed
-//! locally: MD5, which dpkg records for every file of a package (its
-//! `md5sums`), and FNV-1a, our own fingerprint of scripts installed from
-//! upstream's source, which no package database vouches for.  Neither is
-//! used for security, only to notice a difference.
+//! MD5, which dpkg records for every file of a package (its `md5sums`):
+//! how a packaged script we know is told from one changed locally.  (The
+//! fingerprint of scripts installed from upstream's source, which no
+//! package database vouches for, is `maincf::fnv`.)  Neither is used for
+//! security, only to notice a difference.
 
 /// The MD5 digest of `data` (RFC 1321), as 32 lower-case hex digits.
 pub fn md5_hex(data: &[u8]) -> String {
