@@ -9,6 +9,8 @@
 //! UTF-8 survives when SMTPUTF8 is on).  Unlike Postfix we do not sleep one
 //! second before a fatal exit (spec D3).
 
+#![forbid(unsafe_code)]
+
 use std::ffi::{CStr, CString};
 use std::io::Write;
 use std::sync::Mutex;

@@ -5,6 +5,8 @@
 //! There is deliberately no `From<std::io::Error>`: every site that can
 //! fail must say what it was doing, so the compiler points at each one.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 
 /// Concatenates byte strings into a message.
