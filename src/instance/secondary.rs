@@ -148,7 +148,10 @@ impl SilentMainCf {
     /// the style it computes mynetworks by) are ones it passes without a
     /// word: a plain level, known protocol names, interfaces that are
     /// `all`, `loopback-only` or numeric addresses (a host name may not
-    /// resolve), a plain domain, a plain style.
+    /// resolve), a plain domain, a plain style.  The first three must be
+    /// literal: postconf expands them as the dictionary stands when it
+    /// reaches them, before most defaults are in it, which is not what
+    /// [`Self::expanded`] sees.
     fn start_up_values_pass(&self) -> bool {
         let tokens = |name: &str| -> Option<Vec<Vec<u8>>> {
             let value = self.expanded(name)?;
@@ -161,6 +164,13 @@ impl SilentMainCf {
             )
         };
         let set = |name: &str| self.cf.get(name.as_bytes()).is_some();
+        let literal = ["compatibility_level", "inet_protocols", "inet_interfaces"]
+            .iter()
+            .all(|name| {
+                self.cf
+                    .get(name.as_bytes())
+                    .is_none_or(|v| !v.contains(&b'$'))
+            });
         let level_passes = !set("compatibility_level")
             || self
                 .expanded("compatibility_level")
@@ -197,7 +207,12 @@ impl SilentMainCf {
                 .cf
                 .get(b"mynetworks_style")
                 .is_some_and(|style| [&b"host"[..], b"subnet", b"class"].contains(&style));
-        level_passes && protocols_pass && interfaces_pass && mydomain_passes && style_passes
+        literal
+            && level_passes
+            && protocols_pass
+            && interfaces_pass
+            && mydomain_passes
+            && style_passes
     }
 
     /// `postconf -h name`: the setting, else the default, unexpanded.
@@ -540,6 +555,13 @@ mod tests {
             // expanded: "empty macro name: \"11$\"".
             "myhostname = 3.11$$\n",
             "mynetworks_style = HOST\n",
+            // Start-up values expanded before the defaults they refer to
+            // are in the dictionary: "malformed compatibility level
+            // syntax: \"3.10.2 \"", and "parameter inet_interfaces: no
+            // local interface found for 3.0.0.9" (data_directory is not
+            // defined yet, so the second branch).
+            "maillog_file = x\ncompatibility_level = ${\n\t maillog_file?{3.10.2 }:{}}\n",
+            "inet_interfaces = ${data_directory?{all}:{3.9}}\n",
         ]
         .into_iter()
         .filter(|main_cf| read_in_process(&instance(main_cf, Some("")).1).is_some())
