@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use common::Root;
+use common::{Root, StepFiles};
 use libtest_mimic::{Arguments, Failed, Trial};
 use postmulti::cli::flags::{ACTIONS, POSTFIX_COMMANDS};
 
@@ -75,55 +75,8 @@ fn deb() -> Result<PathBuf, String> {
     .clone()
 }
 
-/// What package.sh left in OUTDIR.
-struct Found {
-    dir: PathBuf,
-}
-
-impl Found {
-    fn read(&self, name: &str) -> String {
-        let path = self.dir.join(name);
-        let bytes =
-            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-
-    fn ran(&self, name: &str) -> bool {
-        self.dir.join(format!("{name}.status")).exists()
-    }
-
-    /// A step's status, stdout and stderr (NAME.{status,out,err}).
-    fn step(&self, name: &str) -> (i32, String, String) {
-        let status = self
-            .read(&format!("{name}.status"))
-            .trim()
-            .parse()
-            .unwrap_or(-1);
-        (
-            status,
-            self.read(&format!("{name}.out")),
-            self.read(&format!("{name}.err")),
-        )
-    }
-
-    /// The step's stdout, after it succeeded.
-    fn succeeded(&self, name: &str) -> String {
-        let (status, out, err) = self.step(name);
-        assert_eq!(status, 0, "step {name} failed:\n{out}{err}");
-        out
-    }
-
-    /// The step succeeded and wrote exactly `expected`, and nothing on
-    /// stderr.
-    fn says(&self, name: &str, expected: &str) {
-        let (status, out, err) = self.step(name);
-        assert_eq!(
-            (status, out.as_str(), err.as_str()),
-            (0, expected, ""),
-            "step {name}"
-        );
-    }
-
+/// package.sh's own files in its OUTDIR.
+impl StepFiles {
     /// The md5 of each watched path at one moment (None: no such file).
     fn md5s(&self, moment: &str) -> BTreeMap<String, Option<String>> {
         self.read(&format!("{moment}.md5"))
@@ -214,7 +167,7 @@ fn package(root: &Root, deb: &Path) {
         "package-root failed: {}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let found = Found {
+    let found = StepFiles {
         dir: work.path().to_path_buf(),
     };
     assert_eq!(

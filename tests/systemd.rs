@@ -33,56 +33,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::Root;
+use common::{Root, StepFiles};
 use libtest_mimic::{Arguments, Trial};
 use postmulti::systemd::escape::escape_path;
 
 /// Our postmulti (`POSTMULTI_BINARY=PATH` tests another binary).
 fn generator_binary() -> PathBuf {
     common::ours()
-}
-
-/// What generator.sh left in OUTDIR.
-struct Found {
-    dir: PathBuf,
-}
-
-impl Found {
-    fn read(&self, name: &str) -> String {
-        let path = self.dir.join(name);
-        let bytes =
-            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-
-    /// A step's status, and its stdout and stderr (NAME.{status,out,err}).
-    fn step(&self, name: &str) -> (i32, String, String) {
-        let status = self
-            .read(&format!("{name}.status"))
-            .trim()
-            .parse()
-            .unwrap_or(-1);
-        (
-            status,
-            self.read(&format!("{name}.out")),
-            self.read(&format!("{name}.err")),
-        )
-    }
-
-    fn succeeded(&self, name: &str) {
-        let (status, out, err) = self.step(name);
-        assert_eq!(status, 0, "step {name} failed:\n{out}{err}");
-    }
-
-    /// The step ran without a word and with status 0.
-    fn silent(&self, name: &str) {
-        let (status, out, err) = self.step(name);
-        assert_eq!(
-            (status, out.as_str(), err.as_str()),
-            (0, "", ""),
-            "step {name}"
-        );
-    }
 }
 
 /// Compares `actual` with tests/systemd/expected/INSTALLATION/NAME (or
@@ -148,7 +105,7 @@ fn generator(root: &Root, binary: &Path) {
         return;
     }
     assert!(run.status.success(), "systemd-root failed: {harness_err}");
-    let found = Found { dir: out };
+    let found = StepFiles { dir: out };
     assert_eq!(
         found.read("status").trim(),
         "0",
@@ -205,7 +162,7 @@ fn generator(root: &Root, binary: &Path) {
 
     // systemd-analyze verify accepts everything, and did read it.
     for name in ["verify", "verify-broken"] {
-        found.silent(name);
+        found.says(name, "");
         let (_, _, canary) = found.step(&format!("{name}-canary"));
         assert!(
             canary.contains("99-canary.conf") && canary.contains("Canary"),
@@ -275,7 +232,7 @@ fn generator(root: &Root, binary: &Path) {
 /// Debian 12: ours yields to Debian's generator until it is masked; then
 /// both on the same configurations, side by side, with what Debian's gets
 /// wrong asserted.
-fn debian_12(found: &Found) {
+fn debian_12(found: &StepFiles) {
     let (status, _, stderr) = found.step("ours-unmasked");
     assert_eq!(status, 0);
     expect("bookworm", "ours-unmasked.err", &stderr);

@@ -214,17 +214,71 @@ pub fn step(outdir: &Path, cmd: &str) -> Step {
 }
 
 fn read_step(dir: &Path) -> Step {
-    let read = |f: &str| {
-        let bytes = std::fs::read(dir.join(f))
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join(f).display()));
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
+    let read = |f: &str| read_text(&dir.join(f));
     Step {
         cmd: read("cmd").trim_end().to_string(),
         status: read("status").trim().parse().unwrap_or(-1),
         stdout: read("stdout"),
         stderr: read("stderr"),
         syslog: read("syslog"),
+    }
+}
+
+/// The text of `path` (lossily decoded); the test fails if it cannot be
+/// read.
+pub fn read_text(path: &Path) -> String {
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// What a test script run in a root (tests/package/package.sh,
+/// tests/systemd/generator.sh) left in its output directory: files, and each step it
+/// ran as NAME.status, NAME.out and NAME.err.
+pub struct StepFiles {
+    pub dir: PathBuf,
+}
+
+impl StepFiles {
+    pub fn read(&self, name: &str) -> String {
+        read_text(&self.dir.join(name))
+    }
+
+    /// Whether the script ran step `name`.
+    pub fn ran(&self, name: &str) -> bool {
+        self.dir.join(format!("{name}.status")).exists()
+    }
+
+    /// A step's status, stdout and stderr.
+    pub fn step(&self, name: &str) -> (i32, String, String) {
+        let status = self
+            .read(&format!("{name}.status"))
+            .trim()
+            .parse()
+            .unwrap_or(-1);
+        (
+            status,
+            self.read(&format!("{name}.out")),
+            self.read(&format!("{name}.err")),
+        )
+    }
+
+    /// The step's stdout, after it succeeded.
+    pub fn succeeded(&self, name: &str) -> String {
+        let (status, out, err) = self.step(name);
+        assert_eq!(status, 0, "step {name} failed:\n{out}{err}");
+        out
+    }
+
+    /// The step succeeded and wrote exactly `expected`, and nothing on
+    /// stderr.
+    pub fn says(&self, name: &str, expected: &str) {
+        let (status, out, err) = self.step(name);
+        assert_eq!(
+            (status, out.as_str(), err.as_str()),
+            (0, expected, ""),
+            "step {name}"
+        );
     }
 }
 
