@@ -227,8 +227,8 @@ pub const FLAGS: [Flag; 22] = [
         kind: Kind::Setting,
         completes: Completes::Nothing,
         modes: "-p",
-        help: "run up to N instances at a time (default: the number of CPUs), group by group",
-        description: "With -p: up to N instances at a time (by default as many as there are CPUs). The members of a group run side by side; the groups, an instance without one counting as a group of its own, take turns in the order the run without --parallel meets them. Each instance's output is held back and printed whole, in that same order.",
+        help: "run up to N instances at a time (default: the CPUs, one fewer for stop), group by group",
+        description: "With -p: up to N instances at a time (by default as many as there are CPUs, one fewer for the stop commands, so that each dying master has a CPU to exit on before postfix-script looks for it and otherwise sleeps a second). The members of a group run side by side; the groups, an instance without one counting as a group of its own, take turns in the order the run without --parallel meets them. Each instance's output is held back and printed whole, in that same order.",
         example: Some("postmulti --parallel=4 -g mta -p start"),
     },
     Flag {
