@@ -83,8 +83,8 @@ def extensions_report(d, data):
     w("")
     w("N enabled secondaries in one group. `-l --status` (ours) against the real "
       "`-p status` (what scripts scrape today); `--parallel -p start` and `stop` (ours, "
-      "default N: the CPUs, one fewer for stop) against ours one instance at a time, `-g bench` (the primary "
-      "not included). Median ±standard deviation; the runs are interleaved.")
+      "default N: the CPUs, one fewer for stop) against ours one instance at a time, "
+      "`-g bench` (the primary not included). Median ±standard deviation; the runs are interleaved.")
     w("")
     w("| N | command | baseline | ours | baseline/ours | runs |")
     w("|---:|---|---:|---:|---:|---:|")

@@ -129,8 +129,9 @@ pub struct Extensions {
 /// How many instances `--parallel` runs at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parallel {
-    /// As many as there are CPUs.
-    Cpus,
+    /// No N given: as many as there are CPUs, one fewer for the stop
+    /// commands (`iterator::postfix`).
+    Default,
     AtMost(usize),
 }
 
@@ -248,7 +249,7 @@ pub fn parse(prog: &[u8], args: &[OsString]) -> Result<Parsed, UsageError> {
                 (Some("keep-going"), None) => extensions.keep_going = true,
                 (Some("dry-run"), None) => extensions.dry_run = true,
                 (Some("exist-ok"), None) => extensions.exist_ok = true,
-                (Some("parallel"), None) => extensions.parallel = Some(Parallel::Cpus),
+                (Some("parallel"), None) => extensions.parallel = Some(Parallel::Default),
                 (Some("parallel"), Some(n)) => {
                     let count = std::str::from_utf8(&n)
                         .ok()

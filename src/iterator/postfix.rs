@@ -79,7 +79,7 @@ pub fn run_postfix_command(
     }
     let limit = match parallel {
         Parallel::AtMost(count) => count,
-        Parallel::Cpus => default_limit(
+        Parallel::Default => default_limit(
             class,
             std::thread::available_parallelism().map_or(1, |n| n.get()),
         ),
